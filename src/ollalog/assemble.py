@@ -1,0 +1,921 @@
+"""Assemble `loads` and `gpus` from the catalogued events of one file.
+
+A load is one attempt by the server to start a runner for a model (docs/tables.md#loads): from the
+scheduler and estimate lines through the runner's command, its layout requests, llama.cpp's or the
+Ollama engine's own report, to the outcome. Events arrive in file order; each names a stage, and a
+load only moves forward through the stages: an event of an earlier stage, or a second copy of a
+once-per-load event, starts the next load. Lines that describe a runner already running (the
+`runner.*` summaries of the scheduler) are attached to the load of the same blob, or read as a load
+of their own when the file holds none.
+
+Placement follows docs/tables.md: the runner's own result over the plan; where the model buffers
+went over a layer count that contradicts them; the plan when nothing else is shown.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .units import mib, parse_size, parse_size_list
+
+# stages, in the order a load goes through them
+INFO, SCHED, ESTIMATE, RUNNER, REQUEST, RESULT, OUTCOME = range(7)
+
+BLOB = re.compile(r"sha256[-:]([0-9a-f]{64})|sha256[-:]([0-9a-f]{6,63})", re.ASCII)
+OOM = re.compile(r"out of memory|out of device memory|cudaMalloc failed|hipMalloc failed|failed to allocate"
+                 r"|allocation failed|not enough memory|insufficient memory|unable to allocate"
+                 r"|vk_error_out_of_device_memory|erroroutofmemory", re.I | re.ASCII)
+OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU", re.ASCII)
+OFFLOADING = re.compile(r"offloading (\d+) repeating layers to GPU", re.ASCII)
+OUTPUT_LAYER = re.compile(r"offloading (?:output|non-repeating) layers? to (\w+)", re.ASCII)
+BUFFER = re.compile(r"(\S+)\s+(model |KV |compute |output |RS |LoRA |)buffer size\s*=\s*([\d.]+) MiB", re.ASCII)
+NUM = re.compile(r"=\s*(\d+)", re.ASCII)
+KV_INIT_TYPE = re.compile(r"type_k = '(\w+)'", re.ASCII)
+KV_SELF = re.compile(r"KV self size\s*=\s*([\d.]+) MiB(?:, K \((\w+)\))?", re.ASCII)
+KV_SIZE = re.compile(r"size =\s*([\d.]+) MiB \(\s*(\d+) cells.*?K \((\w+)\)", re.ASCII)
+USING_DEVICE = re.compile(r"using device (\S+) \((.*?)\)(?: \((\S+)\))? - (\d+) MiB free", re.ASCII)
+FIT_DEVICE = re.compile(r"- (\S+) \(.*\): +(\d+) layers(?: \(\s*(\d+) overflowing\))?,\s+(\d+) MiB used,\s+(-?\d+) MiB free", re.ASCII)
+FIT_PROJECTED = re.compile(r"projected to use (\d+) MiB of device memory vs\. (\d+) MiB of free", re.ASCII)
+FIT_CTX = re.compile(r"context size set by user to (\d+)", re.ASCII)
+DEVICE = re.compile(r"Device (\d+): (.*?), compute capability ([\d.]+)(?:, VMM: (\w+))?(?:, ID: (\S+))?$", re.ASCII)
+VERSION = re.compile(r"\(version ([^)]+)\)", re.ASCII)
+REQ_FIELD = re.compile(r"(\w+):(\S*)", re.ASCII)
+GPULAYERS = re.compile(r"GPULayers:(\d*)\[(.*?)\](?= \w+:|\}|$)", re.ASCII)
+LAYER_GROUP = re.compile(r"ID:(\S+) Layers:(\d+)\(([^)]*)\)|ID:(\S+) Layers:(\d+)\[([^\]]*)\]", re.ASCII)
+RUNNER_VARIANT = re.compile(r"runners[\\/]+([A-Za-z0-9_.]+)[\\/]+", re.ASCII)
+GPU_DEVICE = re.compile(r"^(CUDA|ROCm|Metal|MTL|Vulkan|SYCL|OpenCL|CANN|MUSA|BLAS)", re.ASCII)
+CONFIG_KEY = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*|https?_proxy|no_proxy):", re.ASCII)
+
+LIBRARY_OF_DEVICE = {"CUDA": "cuda", "ROCm": "rocm", "Metal": "metal", "MTL": "metal", "Vulkan": "vulkan",
+                     "SYCL": "oneapi", "OpenCL": "opencl", "CANN": "cann", "MUSA": "musa"}
+OUTCOME_RANK = {None: 0, "loaded": 1, "evicted": 1, "aborted": 2, "refused": 3, "crashed": 3, "timeout": 4, "oom": 5}
+
+
+def blob_of(text) -> str | None:
+    if not text:
+        return None
+    m = BLOB.search(str(text))
+    if not m:
+        return None
+    return m.group(1) or m.group(2)
+
+
+def library_of(name: str | None) -> str | None:
+    if not name:
+        return None
+    n = name.strip().lower()
+    for key, lib in (("cuda", "cuda"), ("rocm", "rocm"), ("hip", "rocm"), ("metal", "metal"), ("mtl", "metal"),
+                     ("vulkan", "vulkan"), ("oneapi", "oneapi"), ("sycl", "oneapi"), ("ipex", "oneapi"),
+                     ("cpu", "cpu")):
+        if n.startswith(key):
+            return lib
+    return n or None
+
+
+def device_library(dev: str) -> str | None:
+    m = GPU_DEVICE.match(dev)
+    return LIBRARY_OF_DEVICE.get(m.group(1)) if m else None
+
+
+def is_gpu_device(dev: str) -> bool:
+    """A llama.cpp/ggml buffer or backend name that lives on a GPU (Metal_Mapped is unified memory)."""
+    return GPU_DEVICE.match(dev) is not None and not dev.endswith("_Host")
+
+
+def _int(v) -> int | None:
+    try:
+        return int(str(v).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_cmd(cmd: str) -> dict:
+    """Flags of a runner command line (`--ctx-size 8192 ...`, `-c 32768 -np 1 ...`)."""
+    toks = cmd.split()
+    out: dict = {"cmd": cmd}
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.startswith("-"):
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and not (nxt.startswith("-") and not re.fullmatch(r"-\d+", nxt, re.ASCII)):
+                out.setdefault(t, nxt)
+                i += 2
+                continue
+            out.setdefault(t, True)
+        i += 1
+    m = RUNNER_VARIANT.search(cmd)
+    out["variant"] = m.group(1) if m else None
+    return out
+
+
+def parse_request(text: str) -> dict:
+    """A runner `load request="{Operation:commit ... GPULayers:49[ID:... Layers:49(0..48)] ...}"`."""
+    body = text.strip().strip("{}")
+    out: dict = {}
+    g = GPULAYERS.search(body)
+    if g:
+        groups = []
+        indices: list[int] = []
+        for m in LAYER_GROUP.finditer(g.group(2)):
+            if m.group(1):
+                dev, n, span = m.group(1), int(m.group(2)), m.group(3)
+                a, _, b = span.partition("..")
+                if _int(a) is not None and _int(b) is not None:
+                    indices.extend(range(int(a), int(b) + 1))
+            else:
+                dev, n, span = m.group(4), int(m.group(5)), m.group(6)
+                indices.extend(int(x) for x in span.split() if _int(x) is not None)
+            groups.append((dev, n))
+        count = _int(g.group(1))
+        out["gpu_layers"] = count if count is not None else sum(n for _, n in groups)
+        out["gpu_groups"] = groups
+        out["gpu_indices"] = indices
+        body = body[:g.start()] + body[g.end():]
+    for m in REQ_FIELD.finditer(body):
+        out.setdefault(m.group(1), m.group(2))
+    return out
+
+
+def parse_config(env: str) -> dict:
+    """`map[KEY:value KEY:value ...]` of the `server config` line (values may contain spaces)."""
+    t = env.strip()
+    if t.startswith("map[") and t.endswith("]"):
+        t = t[4:-1]
+    keys = list(CONFIG_KEY.finditer(t))
+    out = {}
+    for i, m in enumerate(keys):
+        end = keys[i + 1].start() if i + 1 < len(keys) else len(t)
+        out[m.group(1)] = t[m.end():end].strip()
+    return out
+
+
+@dataclass
+class Load:
+    file: str
+    line: int
+    host: str | None
+    time: object
+    version: str | None
+    stage: int = INFO
+    lines: list = field(default_factory=list)
+    seen: set = field(default_factory=set)
+    # what the log says, by source
+    blob: str | None = None
+    model_name: str | None = None
+    general_name: str | None = None
+    architecture: str | None = None
+    library: str | None = None
+    est: dict | None = None
+    est_kind: str | None = None
+    sched_parallel: int | None = None
+    sched_available: list | None = None
+    gpu_memory: dict = field(default_factory=dict)   # id -> (available, overhead, library)
+    requested: int | None = None
+    model_layers: int | None = None
+    cmd: dict | None = None
+    requests: list = field(default_factory=list)
+    offloaded: tuple | None = None
+    offloading: int | None = None
+    output_on: str | None = None
+    buffers: list = field(default_factory=list)        # (device, kind, bytes)
+    summary_dev: dict = field(default_factory=dict)    # (what, device) -> bytes  (new-memory summary)
+    total_memory: int | None = None
+    n_ctx: int | None = None
+    n_seq_max: int | None = None
+    n_ctx_seq: int | None = None
+    ll_flash: str | None = None
+    ll_kv_type: str | None = None
+    kv_self: int | None = None
+    using_free: list = field(default_factory=list)
+    cuda_failed: bool = False
+    backends: list = field(default_factory=list)
+    fit_devices: list = field(default_factory=list)
+    fit_projected: tuple | None = None
+    fit_deficit: bool = False
+    fit_ok: bool = False
+    fit_ctx: int | None = None
+    summary: dict | None = None
+    flash: str | None = None
+    kv_type: str | None = None
+    outcome: str | None = None
+    error: str | None = None
+
+    def touch(self, line: int):
+        if not self.lines or self.lines[-1] != line:
+            self.lines.append(line)
+
+    def substantive(self) -> bool:
+        return self.stage > SCHED or self.outcome is not None or self.summary is not None \
+            or bool(self.sched_available)
+
+
+class Assembler:
+    """Feed the named events of one file in order; `finish()` returns (loads, gpus) as row dicts."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.loads: list[Load] = []
+        self.cur: Load | None = None
+        self.version: str | None = None
+        self.server_line: int | None = None
+        self.config: dict = {}
+        self.gpus: list[dict] = []
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _new(self, ev: dict, stage: int) -> Load:
+        ld = Load(self.file, ev["line"], ev["host"], ev["time"], self.version, stage=stage)
+        self.loads.append(ld)
+        self.cur = ld
+        return ld
+
+    def _at(self, ev: dict, stage: int, once: str | None = None) -> Load:
+        """The load this event belongs to: the current one if it has not moved past `stage` (and
+        has not seen `once` yet), else a new one."""
+        cur = self.cur
+        if cur is None or cur.stage > stage or (once is not None and once in cur.seen) \
+                or (cur.outcome is not None and stage < OUTCOME):
+            cur = self._new(ev, stage)
+        cur.stage = max(cur.stage, stage)
+        if once is not None:
+            cur.seen.add(once)
+        cur.touch(ev["line"])
+        return cur
+
+    def _info(self, ev: dict) -> Load:
+        """Neutral facts (identity, backends): the current load unless it is finished."""
+        cur = self.cur
+        if cur is None or cur.outcome is not None:
+            cur = self._new(ev, INFO)
+        cur.touch(ev["line"])
+        return cur
+
+    def _by_blob(self, blob: str | None) -> Load | None:
+        if not blob:
+            return None
+        for ld in reversed(self.loads):
+            if ld.blob and (ld.blob.startswith(blob) or blob.startswith(ld.blob)):
+                return ld
+        return None
+
+    def _outcome(self, ld: Load, outcome: str, error: str | None = None):
+        if OUTCOME_RANK.get(outcome, 0) > OUTCOME_RANK.get(ld.outcome, 0):
+            ld.outcome = outcome
+        if error and not ld.error:
+            ld.error = error
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def feed(self, ev: dict):
+        handler = getattr(self, "on_" + ev["event"], None)
+        if handler is not None:
+            attrs = {}
+            for k, v in ev["attrs"] or ():
+                attrs.setdefault(k, v)
+            handler(ev, attrs, ev["msg"] or "")
+
+    def on_listening(self, ev, a, msg):
+        m = VERSION.search(msg)
+        self.version = m.group(1) if m else self.version
+        self.server_line = ev["line"]
+        self.cur = None
+
+    def on_server_config(self, ev, a, msg):
+        self.config = parse_config(a.get("env", ""))
+        if self.server_line is None or ev["line"] > self.server_line:
+            self.server_line = ev["line"]
+        self.cur = None
+
+    def on_inference_compute(self, ev, a, msg):
+        self.gpus.append({
+            "file": self.file, "line": ev["line"], "host": ev["host"], "time": ev["time"],
+            "server_line": self.server_line, "origin": "server", "id": a.get("id"),
+            "library": library_of(a.get("library")), "variant": a.get("variant"),
+            "compute": a.get("compute"), "driver": a.get("driver"),
+            "name": a.get("name"), "description": a.get("description"), "pci_id": a.get("pci_id"),
+            "type": a.get("type"), "total_bytes": parse_size(a.get("total")),
+            "available_bytes": parse_size(a.get("available"))})
+
+    def on_gpu_device(self, ev, a, msg):
+        m = DEVICE.search(msg)
+        if not m:
+            return
+        name = m.group(2)
+        lib = "rocm" if re.search(r"AMD|Radeon", name) else "cuda"
+        ld = self._info(ev)
+        ld.library = ld.library or lib
+        self.gpus.append({
+            "file": self.file, "line": ev["line"], "host": ev["host"], "time": ev["time"],
+            "server_line": self.server_line, "origin": "runner", "id": m.group(5) or m.group(1),
+            "library": lib, "variant": None, "compute": m.group(3), "driver": None, "name": name,
+            "description": None, "pci_id": None, "type": None, "total_bytes": None, "available_bytes": None})
+
+    # scheduler
+    def on_system_memory(self, ev, a, msg):
+        cur = self.cur
+        if cur is not None and cur.outcome is None and cur.stage <= ESTIMATE and "system_memory" not in cur.seen:
+            cur.seen.add("system_memory")
+            cur.touch(ev["line"])
+        else:
+            self._at(ev, SCHED, "system_memory")
+
+    def on_updated_vram(self, ev, a, msg):
+        ld = self._at(ev, SCHED)
+        avail = parse_size(a.get("available"))
+        if avail is not None:
+            ld.sched_available = (ld.sched_available or []) + [avail]
+
+    def on_new_model_fits(self, ev, a, msg):
+        ld = self._at(ev, SCHED, "new_model_fits")
+        ld.sched_parallel = _int(a.get("parallel"))
+        ld.blob = ld.blob or blob_of(a.get("model"))
+        if a.get("available") is not None and ld.sched_available is None:
+            v = parse_size(a.get("available"))
+            ld.sched_available = [v] if v is not None else None
+
+    def on_too_large_for_system(self, ev, a, msg):
+        ld = self._at(ev, ESTIMATE)
+        self._outcome(ld, "refused", msg)
+
+    def on_ctx_too_large(self, ev, a, msg):
+        self._at(ev, SCHED)
+
+    def on_parallel_forced(self, ev, a, msg):
+        self._at(ev, SCHED)
+
+    def on_evicting(self, ev, a, msg):
+        if "runner.model" in a or "modelPath" in a:
+            self.on_vram_not_recovered(ev, a, msg)
+        else:
+            self._at(ev, SCHED)
+
+    def on_vram_not_recovered(self, ev, a, msg):
+        """About a runner that is going away: mark its load evicted, or read the summary as one."""
+        blob = blob_of(a.get("runner.model") or a.get("model") or a.get("modelPath"))
+        ld = self._by_blob(blob) or self._bare_start(blob, a)
+        if ld is None and "runner.size" in a:
+            ld = self._summary_load(ev, a, blob)
+        if ld is not None:
+            ld.touch(ev["line"])
+            if ld.outcome in (None, "loaded"):
+                ld.outcome = "evicted"
+
+    def on_runner_summary(self, ev, a, msg):
+        blob = blob_of(a.get("runner.model") or a.get("modelPath") or a.get("model"))
+        ld = self._by_blob(blob) or self._bare_start(blob, a)
+        if ld is None:
+            if "runner.size" not in a:
+                return
+            ld = self._summary_load(ev, a, blob)
+            ld.outcome = ld.outcome or "loaded"
+        ld.touch(ev["line"])
+        ld.model_name = ld.model_name or a.get("runner.name")
+
+    def _bare_start(self, blob, a) -> Load | None:
+        """A load seen only by its `runner started` line takes the next summary as its own."""
+        if "runner.size" not in a:
+            return None
+        cur = next((ld for ld in reversed(self.loads) if ld.outcome == "loaded"), None)
+        if cur is None or cur.blob or cur.summary or cur.est or cur.cmd or cur.requests \
+                or cur.offloaded or cur.buffers:
+            return None
+        cur.blob = blob
+        cur.summary = self._summary(a)
+        return cur
+
+    @staticmethod
+    def _summary(a) -> dict:
+        return {"size": parse_size(a.get("runner.size")), "vram": parse_size(a.get("runner.vram")),
+                "parallel": _int(a.get("runner.parallel")), "num_ctx": _int(a.get("runner.num_ctx")),
+                "library": library_of(a.get("runner.inference"))}
+
+    def _summary_load(self, ev, a, blob) -> Load:
+        ld = Load(self.file, ev["line"], ev["host"], ev["time"], self.version, stage=OUTCOME)
+        ld.blob = blob
+        ld.model_name = a.get("runner.name")
+        ld.summary = self._summary(a)
+        self.loads.append(ld)
+        return ld
+
+    # estimates
+    def on_offload(self, ev, a, msg):
+        ld = self._at(ev, ESTIMATE, "estimate")
+        ld.est = a
+        ld.est_kind = "legacy"
+        if "reallayers" in a:
+            ld.est_kind = "v0.1.32"
+        elif "layers.real" in a and "layers.model" not in a:
+            ld.est_kind = "v0.1.33"
+        lib = a.get("library") or (msg[len("offload to "):] if msg.startswith("offload to ") else None)
+        ld.library = library_of(lib) if lib not in ("gpu", "device") else None
+        ld.requested = _int(a.get("layers.requested", a.get("layers.real") if ld.est_kind == "v0.1.33" else None))
+
+    def on_loading_model(self, ev, a, msg):
+        ld = self._at(ev, ESTIMATE, "loading_model")
+        ld.model_layers = _int(a.get("model layers"))
+        ld.requested = _int(a.get("requested"))
+
+    def on_gpu_memory(self, ev, a, msg):
+        ld = self._at(ev, ESTIMATE)
+        key = a.get("id") or str(len(ld.gpu_memory))
+        ld.gpu_memory[key] = (parse_size(a.get("available")), parse_size(a.get("overhead")),
+                              library_of(a.get("library")))
+
+    def on_gpu_too_little(self, ev, a, msg):
+        self._at(ev, ESTIMATE)
+
+    def on_layout_backoff(self, ev, a, msg):
+        self._at(ev, REQUEST)
+
+    def on_layout_failed(self, ev, a, msg):
+        ld = self._at(ev, OUTCOME)
+        self._outcome(ld, "refused", a.get("error") or msg)
+
+    # runner start
+    def on_using_llama_server(self, ev, a, msg):
+        ld = self._at(ev, RUNNER, "using_llama_server")
+        ld.blob = ld.blob or blob_of(a.get("model"))
+
+    def on_starting_runner(self, ev, a, msg):
+        cmd = a.get("cmd")
+        if cmd is None or ("--model" not in cmd and "runner" in cmd and "-m " not in cmd):
+            return  # a GPU-discovery runner (v0.12.4+), not a model load
+        parsed = parse_cmd(cmd)
+        # v0.11.5+ starts the runner first and sends it the layout later (`loading model`,
+        # `load request`): a command without a context begins the load instead of following it
+        early = "--ctx-size" not in parsed and "-c" not in parsed and "llama-server" not in cmd
+        ld = self._at(ev, SCHED if early else RUNNER, "starting_runner")
+        ld.cmd = parsed
+        ld.blob = ld.blob or blob_of(ld.cmd.get("--model") or cmd)
+
+    def on_load_request(self, ev, a, msg):
+        req = parse_request(a.get("request", ""))
+        op = (req.get("Operation") or "").lower()
+        cur = self.cur
+        # a fresh fit after an alloc or commit starts the next load
+        fresh = cur is not None and op == "fit" and \
+            any(r.get("Operation", "").lower() in ("alloc", "commit") for r in cur.requests)
+        ld = self._new(ev, REQUEST) if fresh else self._at(ev, REQUEST)
+        ld.touch(ev["line"])
+        ld.requests.append(req)
+
+    # runner results
+    def on_offloaded(self, ev, a, msg):
+        m = OFFLOADED.search(msg)
+        if m:
+            ld = self._at(ev, RESULT, "offloaded")
+            ld.offloaded = (int(m.group(1)), int(m.group(2)))
+
+    def on_offloading(self, ev, a, msg):
+        ld = self._at(ev, RESULT)
+        m = OFFLOADING.search(msg)
+        if m:
+            ld.offloading = int(m.group(1))
+        m = OUTPUT_LAYER.search(msg)
+        if m:
+            ld.output_on = m.group(1)
+
+    def on_buffer(self, ev, a, msg):
+        m = BUFFER.search(msg)
+        if not m:
+            return
+        ld = self._at(ev, RESULT)
+        ld.buffers.append((m.group(1), (m.group(2) or "model").strip(), mib(m.group(3))))
+
+    def _summary_line(self, ev, a, what: str):
+        ld = self._at(ev, RESULT)
+        dev = a.get("device") or a.get("buffer") or a.get("backend") or a.get("buffer_type")
+        size = parse_size(a.get("size"))
+        if dev is not None and size is not None:
+            ld.summary_dev[(what, dev)] = ld.summary_dev.get((what, dev), 0) + size
+
+    def on_model_weights(self, ev, a, msg):
+        self._summary_line(ev, a, "weights")
+
+    def on_kv_cache(self, ev, a, msg):
+        self._summary_line(ev, a, "kv")
+
+    def on_compute_graph(self, ev, a, msg):
+        if "size" in a:
+            self._summary_line(ev, a, "graph")
+
+    def on_total_memory(self, ev, a, msg):
+        ld = self._at(ev, RESULT, "total_memory")
+        ld.total_memory = parse_size(a.get("size"))
+
+    def on_model_info(self, ev, a, msg):
+        if "architecture" not in a:
+            return
+        ld = self._info(ev)
+        ld.architecture = ld.architecture or a.get("architecture")
+        ld.general_name = ld.general_name or (a.get("name") or None)
+
+    def on_model_meta(self, ev, a, msg):
+        ld = self._at(ev, RESULT) if self.cur is None or self.cur.stage <= RESULT else self._new(ev, RESULT)
+        ld.blob = ld.blob or blob_of(msg)
+
+    def on_model_param(self, ev, a, msg):
+        ld = self._info(ev)
+        for k, v in a.items():
+            if k == "general.name":
+                ld.general_name = ld.general_name or v
+            elif k == "arch":
+                ld.architecture = ld.architecture or v
+
+    def on_gguf_kv(self, ev, a, msg):
+        if "general.name" in a or "general.architecture" in a:
+            ld = self._info(ev)
+            ld.general_name = ld.general_name or a.get("general.name")
+            ld.architecture = ld.architecture or a.get("general.architecture")
+
+    def on_n_ctx(self, ev, a, msg):
+        v = _int(a.get("n_ctx"))
+        if v is not None:
+            ld = self._at(ev, RESULT, "n_ctx")
+            ld.n_ctx = v
+
+    def on_n_seq_max(self, ev, a, msg):
+        v = _int(a.get("n_seq_max"))
+        if v is not None:
+            self._at(ev, RESULT).n_seq_max = v
+
+    def on_n_ctx_seq(self, ev, a, msg):
+        v = _int(a.get("n_ctx_per_seq", a.get("n_ctx_seq")))
+        if v is not None:
+            self._at(ev, RESULT).n_ctx_seq = v
+
+    def on_flash_attn(self, ev, a, msg):
+        v = (a.get("flash_attn") or "").strip()
+        if v:
+            self._at(ev, RESULT).ll_flash = {"0": "off", "1": "on", "disabled": "off", "enabled": "on"}.get(v, v)
+
+    def on_kv_init(self, ev, a, msg):
+        ld = self._at(ev, RESULT)
+        m = KV_INIT_TYPE.search(msg)
+        if m:
+            ld.ll_kv_type = m.group(1)
+
+    def on_kv_self(self, ev, a, msg):
+        m = KV_SELF.search(msg)
+        if m:
+            ld = self._at(ev, RESULT)
+            ld.kv_self = mib(m.group(1))
+            ld.ll_kv_type = ld.ll_kv_type or m.group(2)
+
+    def on_kv_size(self, ev, a, msg):
+        m = KV_SIZE.search(msg)
+        if m:
+            ld = self._at(ev, RESULT)
+            ld.kv_self = mib(m.group(1))
+            ld.ll_kv_type = ld.ll_kv_type or m.group(3)
+
+    def on_using_device(self, ev, a, msg):
+        m = USING_DEVICE.search(msg)
+        if m:
+            ld = self._at(ev, RESULT)
+            ld.using_free.append((m.group(1), int(m.group(4)) << 20))
+
+    def on_cuda_init_failed(self, ev, a, msg):
+        self._at(ev, RESULT).cuda_failed = True
+
+    def on_backend_loaded(self, ev, a, msg):
+        m = re.match(r"loaded (\w+) backend", msg, re.ASCII)
+        if m:
+            self._info(ev).backends.append(m.group(1))
+
+    def on_fit_device(self, ev, a, msg):
+        m = FIT_DEVICE.search(msg)
+        if m:
+            ld = self._at(ev, RESULT)
+            ld.fit_devices.append((m.group(1), int(m.group(2)), _int(m.group(3)) or 0,
+                                   int(m.group(4)) << 20, int(m.group(5)) << 20))
+
+    def on_fit_projected(self, ev, a, msg):
+        m = FIT_PROJECTED.search(msg)
+        if m:
+            ld = self._at(ev, RESULT)
+            ld.fit_projected = (int(m.group(1)) << 20, int(m.group(2)) << 20)
+
+    def on_fit_deficit(self, ev, a, msg):
+        self._at(ev, RESULT).fit_deficit = True
+
+    def on_fit_ok(self, ev, a, msg):
+        self._at(ev, RESULT).fit_ok = True
+
+    def on_fit_ctx(self, ev, a, msg):
+        m = FIT_CTX.search(msg)
+        if m:
+            self._at(ev, RESULT).fit_ctx = int(m.group(1))
+
+    def on_flash_attention(self, ev, a, msg):
+        ld = self.cur if self.cur is not None and self.cur.stage <= RUNNER else None
+        if ld is None:
+            return
+        ld.touch(ev["line"])
+        if msg == "enabling flash attention":
+            ld.flash = "on"
+        elif msg.startswith("flash attention enabled but not supported"):
+            ld.flash = "off"
+        elif msg == "quantized kv cache requested but flash attention disabled":
+            ld.kv_type = "f16"
+
+    # outcomes
+    def on_runner_started(self, ev, a, msg):
+        ld = self._at(ev, OUTCOME)
+        self._outcome(ld, "loaded")
+
+    def _failure(self, ev, text: str):
+        cur = self.cur
+        if cur is not None and cur.outcome == "loaded":
+            cur = None
+        ld = self._at(ev, OUTCOME) if cur is not None else self._new(ev, OUTCOME)
+        ld.touch(ev["line"])
+        if OOM.search(text):
+            self._outcome(ld, "oom", text)
+        elif "timed out" in text:
+            self._outcome(ld, "timeout", text)
+        else:
+            self._outcome(ld, "crashed", text)
+        ld.blob = ld.blob or blob_of(text)
+
+    def on_load_failed(self, ev, a, msg):
+        self._failure(ev, a.get("error") or msg)
+        ld = self.cur
+        if ld is not None:
+            ld.blob = ld.blob or blob_of(a.get("model"))
+
+    def on_runner_terminated(self, ev, a, msg):
+        if self.cur is None or self.cur.outcome == "loaded":
+            return  # a runner that ended after it had loaded: not a load failure
+        self._failure(ev, a.get("error") or a.get("string") or msg)
+
+    def on_oom(self, ev, a, msg):
+        if self.cur is None or self.cur.outcome == "loaded":
+            self._new(ev, OUTCOME)
+        self._failure(ev, msg)
+
+    def on_panic(self, ev, a, msg):
+        if self.cur is not None and self.cur.outcome is None and self.cur.stage >= RUNNER:
+            self._failure(ev, msg)
+
+    def on_client_closed(self, ev, a, msg):
+        if self.cur is not None:
+            self.cur.touch(ev["line"])
+            self._outcome(self.cur, "aborted", msg)
+
+    # -- finish -----------------------------------------------------------------------------------
+
+    def finish(self) -> tuple[list[dict], list[dict]]:
+        rows = [self._row(ld) for ld in self.loads if ld.substantive()]
+        return rows, self.gpus
+
+    def _row(self, ld: Load) -> dict:
+        est = ld.est or {}
+        cmd = ld.cmd or {}
+        commit = next((r for r in reversed(ld.requests) if r.get("Operation", "").lower() == "commit"), None)
+        last_req = commit or (ld.requests[-1] if ld.requests else None)
+        sm = ld.summary or {}
+
+        # context and parallel
+        parallel = (_int(cmd.get("--parallel")) or _int(cmd.get("-np")) or (last_req and _int(last_req.get("Parallel")))
+                    or ld.n_seq_max or ld.sched_parallel or sm.get("parallel"))
+        ctx = (_int(cmd.get("--ctx-size")) or _int(cmd.get("-c")) or (last_req and _int(last_req.get("KvSize")))
+               or ld.fit_ctx or ld.n_ctx)
+        if ctx is None and sm.get("num_ctx"):
+            per_request = ld.version is not None and _version_at_least(ld.version, (0, 11, 5))
+            ctx = sm["num_ctx"] * (sm.get("parallel") or 1) if per_request else sm["num_ctx"]
+        num_ctx = ctx // parallel if ctx and parallel else (ld.n_ctx_seq if ld.n_ctx_seq else None)
+
+        # layers
+        total = _int(est.get("layers.model")) or ld.model_layers or (ld.offloaded[1] if ld.offloaded else None)
+        planned = None
+        if ld.est_kind == "legacy":
+            planned = _int(est.get("layers.offload"))
+        elif ld.est_kind == "v0.1.32":
+            planned = _int(est.get("reallayers"))
+        elif ld.est_kind == "v0.1.33":
+            planned = _int(est.get("layers.estimate"))
+        if last_req is not None and "gpu_layers" in last_req:
+            planned = last_req["gpu_layers"]
+        told = _int(cmd.get("--n-gpu-layers")) if "--n-gpu-layers" in cmd else _int(cmd.get("-ngl"))
+        fit_layers = sum(d[1] for d in ld.fit_devices) if ld.fit_devices else None
+
+        placement, basis, offloaded = self._placement(ld, total, planned, told, last_req, commit, fit_layers)
+
+        # memory
+        available = None
+        per_gpu = None
+        if "memory.available" in est:
+            per_gpu = parse_size_list(est["memory.available"])
+        elif "available" in est:
+            per_gpu = parse_size_list(est["available"])
+        elif ld.gpu_memory:
+            per_gpu = [v[0] for v in ld.gpu_memory.values() if v[0] is not None]
+        elif ld.sched_available:
+            per_gpu = ld.sched_available
+        elif ld.fit_projected:
+            per_gpu = [ld.fit_projected[1]]
+        elif ld.using_free:
+            per_gpu = [b for _, b in ld.using_free]
+        if per_gpu:
+            available = sum(per_gpu)
+        kv = parse_size(est.get("memory.required.kv", est.get("kv")))
+        if kv is None:
+            kvs = [v for (w, _), v in ld.summary_dev.items() if w == "kv"]
+            kv = sum(kvs) if kvs else None
+        if kv is None:
+            kvb = [b for d, k, b in ld.buffers if k == "KV"]
+            kv = sum(kvb) if kvb else ld.kv_self
+        weights = self._weights(ld, est, kv)
+        graph_full = parse_size(est.get("memory.graph.full", est.get("fulloffload")))
+        graph_partial = parse_size(est.get("memory.graph.partial", est.get("partialoffload")))
+        graph = None
+        if graph_full is not None or graph_partial is not None:
+            graph = graph_full if placement == "gpu" and graph_full is not None else (graph_partial or graph_full)
+        else:
+            gs = [v for (w, d), v in ld.summary_dev.items() if w == "graph" and is_gpu_device(d)]
+            gb = [b for d, k, b in ld.buffers if k == "compute" and is_gpu_device(d)]
+            graph = sum(gs) if gs else (sum(gb) if gb else None)
+        projector = None
+        if "projector.weights" in est:
+            projector = (parse_size(est.get("projector.weights")) or 0) + (parse_size(est.get("projector.graph")) or 0)
+        overhead = parse_size(est.get("memory.gpu_overhead"))
+        if overhead is None and ld.gpu_memory:
+            ovs = [v[1] for v in ld.gpu_memory.values() if v[1] is not None]
+            overhead = max(ovs) if ovs else None
+        required_full = parse_size(est.get("memory.required.full", est.get("required"))) or ld.total_memory
+        required_partial = parse_size(est.get("memory.required.partial", est.get("used")))
+
+        # library, runner, attention
+        library = ld.library
+        if library is None:
+            libs = [v[2] for v in ld.gpu_memory.values() if v[2]]
+            library = libs[0] if libs else None
+        if library is None:
+            devs = [d for d, _, _ in ld.buffers] + [d for (_, d) in ld.summary_dev] + [d for d, *_ in ld.fit_devices]
+            for d in devs:
+                if device_library(d):
+                    library = device_library(d)
+                    break
+        if library is None and cmd.get("variant"):
+            library = library_of(cmd["variant"])
+        if library is None and sm.get("library"):
+            library = sm["library"]
+        if library is None and placement == "cpu":
+            library = "cpu"
+        runner = None
+        if ld.cmd:
+            c = ld.cmd["cmd"]
+            runner = ("llama-server" if "llama-server" in c else "ollama" if "--ollama-engine" in c
+                      else cmd.get("variant") or "llama")
+        flash = ld.flash
+        fa = cmd.get("--flash-attn")
+        if fa is not None:
+            flash = "on" if fa is True else {"on": "on", "off": "off", "auto": "auto"}.get(str(fa), flash)
+        elif last_req is not None and last_req.get("FlashAttention"):
+            flash = {"true": "on", "false": "off", "Enabled": "on", "Disabled": "off", "Auto": "auto"}.get(
+                last_req["FlashAttention"], flash)
+        if ld.ll_flash and flash in (None, "auto"):
+            flash = ld.ll_flash if ld.ll_flash in ("on", "off") else flash
+        kv_type = (cmd.get("--kv-cache-type") or cmd.get("--cache-type-k")
+                   or (last_req.get("KvCacheType") if last_req else None) or ld.ll_kv_type or ld.kv_type)
+        if kv_type is True:
+            kv_type = None
+
+        gpu_count = len(per_gpu) if per_gpu and (ld.est or ld.gpu_memory) else None
+        return {
+            "file": ld.file, "line": ld.line, "end_line": ld.lines[-1] if ld.lines else ld.line,
+            "host": ld.host, "time": ld.time, "ollama_version": ld.version, "model_blob": ld.blob,
+            "model_name": ld.model_name, "general_name": ld.general_name, "architecture": ld.architecture,
+            "ctx_size": ctx, "parallel": parallel, "num_ctx": num_ctx, "layers_total": total,
+            "layers_offloaded": offloaded, "layers_planned": planned if planned is not None else told,
+            "layers_requested": ld.requested, "placement": placement, "placement_basis": basis,
+            "library": library, "gpu_count": gpu_count, "vram_available_bytes": available,
+            "vram_available_per_gpu": per_gpu, "required_full_bytes": required_full,
+            "required_partial_bytes": required_partial, "kv_bytes": kv, "weights_bytes": weights,
+            "graph_bytes": graph, "graph_full_bytes": graph_full, "graph_partial_bytes": graph_partial,
+            "projector_bytes": projector, "gpu_overhead_bytes": overhead, "kv_cache_type": kv_type or None,
+            "flash_attention": flash, "runner": runner, "outcome": ld.outcome, "error": ld.error,
+            "evidence_lines": list(ld.lines),
+        }
+
+    def _weights(self, ld: Load, est: dict, kv: int | None) -> int | None:
+        if "memory.weights.total" in est:
+            total = parse_size(est["memory.weights.total"])
+            if total is None:
+                return None
+            # v0.1.45-v0.6.0 fold the KV cache into weights.total (research appendix C)
+            old = ld.est_kind == "v0.1.33" or "projector.weights" in list(est)[:1] or \
+                ("memory.gpu_overhead" not in est) or (ld.version and not _version_at_least(ld.version, (0, 6, 1)))
+            if ld.version and _version_at_least(ld.version, (0, 6, 1)):
+                old = False
+            return total - kv if old and kv is not None and total > kv else total
+        ws = [v for (w, _), v in ld.summary_dev.items() if w == "weights"]
+        if ws:
+            return sum(ws)
+        mb = [b for _, k, b in ld.buffers if k == "model"]
+        return sum(mb) if mb else None
+
+    def _placement(self, ld: Load, total, planned, told, last_req, commit, fit_layers):
+        """(placement, basis, layers_offloaded)."""
+        gpu_buf = sum(b for d, k, b in ld.buffers if k == "model" and is_gpu_device(d))
+        all_buf = sum(b for d, k, b in ld.buffers if k == "model")
+        weights_dev = {d: v for (w, d), v in ld.summary_dev.items() if w == "weights"}
+        any_dev = {d for (_, d) in ld.summary_dev}
+        # 1. the runner's own report
+        if ld.offloaded is not None:
+            a, b = ld.offloaded
+            if a == 0:
+                return "cpu", "runner", a
+            if all_buf and gpu_buf <= all_buf // 100:
+                return "cpu", "buffers", a
+            if weights_dev and not any(is_gpu_device(d) for d in weights_dev):
+                return "cpu", "buffers", a
+            if ld.cuda_failed and not gpu_buf:
+                return "cpu", "buffers", a
+            if ld.fit_devices and any(d[2] for d in ld.fit_devices):
+                return "partial", "fit", fit_layers
+            return ("gpu" if a >= b else "partial"), "runner", a
+        if all_buf and gpu_buf <= all_buf // 100:
+            return "cpu", "buffers", 0
+        if any_dev:
+            if not any(is_gpu_device(d) for d in any_dev):
+                return "cpu", "buffers", None
+            kv_devs = [d for (w, d) in ld.summary_dev if w == "kv"]
+            if kv_devs and any(not is_gpu_device(d) for d in kv_devs):
+                return "partial", "buffers", commit.get("gpu_layers") if commit else None
+            if kv_devs:
+                n = commit.get("gpu_layers") if commit else None
+                if total and n is not None and n < total:
+                    return "partial", "buffers", n
+                return "gpu", "buffers", n
+        # 2. llama-server's fit
+        if ld.fit_devices:
+            if any(d[2] for d in ld.fit_devices):
+                return "partial", "fit", fit_layers
+            if total:
+                return ("gpu" if fit_layers >= total else "partial"), "fit", fit_layers
+        if ld.fit_deficit:
+            return "partial", "fit", fit_layers
+        # 3. the layout the runner was given (commit), or a fit trial
+        if last_req is not None and "gpu_layers" in last_req:
+            n = last_req["gpu_layers"]
+            basis = "commit" if commit is not None else "fit"
+            if n == 0:
+                return "cpu", basis, 0
+            if total:
+                return ("gpu" if n >= total else "partial"), basis, n
+            idx = last_req.get("gpu_indices") or []
+            if idx and min(idx) == 0 and len(set(idx)) == max(idx) + 1:
+                return "gpu", basis, n
+            return "partial" if idx else None, basis, n
+        # 4. the runner command: a CPU runner, or the layers it was told to offload
+        variant = (ld.cmd or {}).get("variant") or ""
+        if ld.cmd is not None and variant.startswith("cpu"):
+            return "cpu", "runner", 0
+        if told is not None:
+            n = told if not total else min(told, total)
+            if told == 0:
+                return "cpu", "runner", 0
+            if total:
+                return ("gpu" if told >= total else "partial"), "runner", n
+            full = self._plan_is_full(ld)
+            if full is not None:
+                return ("gpu" if full else "partial"), "runner", n
+            return None, "runner", n
+        # 5. the plan
+        if planned is not None:
+            if planned == 0:
+                return "cpu", "plan", 0
+            if total:
+                return ("gpu" if planned >= total else "partial"), "plan", planned
+            full = self._plan_is_full(ld)
+            if full is not None:
+                return ("gpu" if full else "partial"), "plan", planned
+            return None, "plan", planned
+        if ld.fit_ok:
+            return "gpu", "fit", None
+        # 6. a summary of a runner already running
+        if ld.summary and ld.summary.get("size") and ld.summary.get("vram") is not None:
+            size, vram = ld.summary["size"], ld.summary["vram"]
+            return ("gpu" if vram >= size else "cpu" if vram == 0 else "partial"), "summary", None
+        return None, None, None
+
+    @staticmethod
+    def _plan_is_full(ld: Load):
+        """Without a layer total, an estimate still says whether everything fitted."""
+        est = ld.est or {}
+        full = parse_size(est.get("memory.required.full", est.get("required")))
+        avail = parse_size_list(est.get("memory.available", est.get("available")))
+        if full is None or not avail:
+            return None
+        return full <= sum(avail)
+
+
+def _version_at_least(version: str, want: tuple) -> bool:
+    nums = re.findall(r"\d+", version.split("-")[0])
+    try:
+        return tuple(int(x) for x in nums[:3]) >= want
+    except ValueError:
+        return False

@@ -1,0 +1,73 @@
+"""Formats as data: the message catalogue shared by the C engine and the Python reference."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+MESSAGES_PATH = os.path.join(_HERE, "messages.tsv")
+
+SCOPES = ("msg", "native")
+MATCHES = ("exact", "prefix", "contains")
+
+
+@dataclass(frozen=True)
+class Rule:
+    event: str
+    scope: str
+    match: str
+    text: str
+
+
+def load_rules(path: str = MESSAGES_PATH) -> list[Rule]:
+    rules = []
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 4 or parts[1] not in SCOPES or parts[2] not in MATCHES:
+                raise ValueError(f"{path}:{n}: expected EVENT<tab>SCOPE<tab>MATCH<tab>TEXT")
+            rules.append(Rule(*parts))
+    return rules
+
+
+def event_names(rules: list[Rule]) -> list[str]:
+    """Event names in first-appearance order: the dictionary of the `event` column."""
+    seen: dict[str, None] = {}
+    for r in rules:
+        seen.setdefault(r.event, None)
+    for extra in ("panic",):  # named by code, not by a rule
+        seen.setdefault(extra, None)
+    return list(seen)
+
+
+class Catalogue:
+    """Lookup of a message in one scope: exact rules first, then prefix, then contains."""
+
+    def __init__(self, rules: list[Rule], scope: str):
+        self.exact: dict[str, str] = {}
+        self.prefix: list[tuple[str, str]] = []
+        self.contains: list[tuple[str, str]] = []
+        for r in rules:
+            if r.scope != scope:
+                continue
+            if r.match == "exact":
+                self.exact.setdefault(r.text, r.event)
+            elif r.match == "prefix":
+                self.prefix.append((r.text, r.event))
+            else:
+                self.contains.append((r.text, r.event))
+
+    def lookup(self, msg: str) -> str | None:
+        ev = self.exact.get(msg)
+        if ev is not None:
+            return ev
+        for text, ev in self.prefix:
+            if msg.startswith(text):
+                return ev
+        for text, ev in self.contains:
+            if text in msg:
+                return ev
+        return None
