@@ -43,8 +43,8 @@ CATN = _R(r"\d+\t")
 RFC3339 = _R(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2}) ")
 CRI = _R(r"(stdout|stderr) ([FP]) ?")
 DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ")
-UNIXTS = _R(r"(\d{9,11})\.(\d{1,9}) (?=\S+\[\d+\]:)")
-MONO = _R(r"\[\s*\d+\.\d+\] (?=\S+\[\d+\]:)")
+UNIXTS = _R(r"(\d{9,11})\.(\d{1,9}) ")
+MONO = _R(r"\[\s*\d+\.\d+\] ")
 JOURNAL = _R(
     r"(?:[^\s\d]\S{0,9}(?: [^\s\d]\S{0,5})?|\d{1,2}[\u6708\uc6d4])\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})"
     r"(?:\.(\d{1,9}))?\s+(?:([^\s\[\]]+)\s+)?([^\s\[\]]+)\[(\d+)\]:(?: |$)")
@@ -64,15 +64,13 @@ GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T")
 ATTR_START = _R(r"(?:[A-Za-z0-9_.]+|\"[^\"]*\")=")
 FUNC = _R(r"([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
 MODULE_FUNC = _R(r"[a-z]{2,5} +([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
-KV_DUMP = _R(r"- kv\s+\d+:\s+(\S+)\s+\S+\s*=\s?(.*)")
 METHOD = _R(r"\s*([A-Z]+)\s*")
 NATIVE_KEY = _R(r"[A-Za-z_][A-Za-z0-9_. ()/-]{0,63}")
 
 PANIC = _R(
     r"panic: |fatal error: |goroutine \d+ \[|created by |SIG[A-Z]+: |signal arrived during |PC=0x"
     r"|exit status \d+$|\[Inferior \d+|#\d+\s+0x[0-9a-f]+ |\[signal |\[New Thread|\[Thread debugging"
-    r"|/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$"
-    r"|[A-Za-z_][\w.\-/]*\.[\w*().\[\]]*\(.*\)$")
+    r"|/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$")
 PANIC_START = _R(r"panic: |fatal error: |SIG[A-Z]+: |signal arrived during ")
 PROBE = _R(
     r"initializing /|dlsym: |calling cu|CUDA driver version|device count \d|releasing (?:cuda|nvml|oneapi)"
@@ -493,12 +491,9 @@ class ReferenceParser:
     def _line(self, s: str, oversized: bool) -> str:
         """Strip wrappers, classify, emit. Returns the line's status."""
         ctx = Ctx()
-        payloads = self._unwrap(s, ctx)
-        if payloads is None:  # a JSON record that is itself a record (llama.cpp server log)
+        statuses = self._unwrap(s, ctx, oversized)
+        if statuses is None:  # a JSON record that is itself a record (llama.cpp server log)
             return "parsed"
-        statuses = []
-        for p in payloads:
-            statuses.append(self._payload(p, ctx, oversized))
         if not statuses:
             return "unknown"
         if "malformed" in statuses or oversized:
@@ -507,7 +502,9 @@ class ReferenceParser:
             return "parsed"
         return "unknown"
 
-    def _unwrap(self, s: str, ctx: Ctx, depth: int = 0):
+    def _unwrap(self, s: str, ctx: Ctx, oversized: bool, depth: int = 0):
+        """Strip the wrappers of `s` and process each payload as soon as it is bare (a JSON
+        wrapper may hold several). Returns the payloads' statuses, None for a JSON record."""
         done: set[str] = set()
         while True:
             s = s.lstrip(" \t")
@@ -536,7 +533,7 @@ class ReferenceParser:
                     out = []
                     for piece in text.split("\n"):
                         piece = piece[:-1] if piece.endswith("\r") else piece
-                        out.extend(self._unwrap(piece, ctx, depth + 1) or [])
+                        out.extend(self._unwrap(piece, ctx, oversized, depth + 1) or [])
                     return out
                 continue
             if "ts" not in done and (m := RFC3339.match(s)):
@@ -565,18 +562,11 @@ class ReferenceParser:
                 ctx.transport = "docker-desktop"
                 s = s[m.end():]
                 continue
-            if "journal" not in done and (m := UNIXTS.match(s)):
-                done.add("journal")
-                ctx.t_abs = int(m.group(1)) * US + frac_to_us(m.group(2))
-                s = s[m.end():]
-                m2 = SYSLOG_TAIL.match(s)
-                self._syslog(ctx, m2.group(1), m2.group(2), m2.group(3))
-                s = s[m2.end():]
-                continue
-            if "journal" not in done and (m := MONO.match(s)):
-                done.add("journal")
-                s = s[m.end():]
-                m2 = SYSLOG_TAIL.match(s)
+            if "journal" not in done and (m := UNIXTS.match(s) or MONO.match(s)) \
+                    and (m2 := SYSLOG_TAIL.match(s, m.end())):
+                done.update(("journal", "ident"))
+                if m.re is UNIXTS:
+                    ctx.t_abs = int(m.group(1)) * US + frac_to_us(m.group(2))
                 self._syslog(ctx, m2.group(1), m2.group(2), m2.group(3))
                 s = s[m2.end():]
                 continue
@@ -599,7 +589,7 @@ class ReferenceParser:
                 ctx.host = m.group(1)
                 s = s[m.end():]
                 continue
-            return [s]
+            return [self._payload(s, ctx, oversized)]
 
     def _syslog(self, ctx: Ctx, host, ident, pid):
         if ctx.transport in (None, "docker"):
@@ -626,7 +616,7 @@ class ReferenceParser:
             if "_PID" in d:
                 ctx.pid = _int32(d["_PID"][0])
             ts = d.get("__REALTIME_TIMESTAMP")
-            if ts and _is_digits(ts[0]):
+            if ts and _is_digits(ts[0]) and len(ts[0]) <= 18:
                 ctx.t_abs = int(ts[0])
             return text
         if "log" in d and d["log"][1] and "stream" in d:
@@ -634,9 +624,7 @@ class ReferenceParser:
             ctx.json = True
             t = d.get("time")
             if t and t[1]:
-                m = SLOG_TIME.fullmatch(t[0]) or RFC3339.match(t[0] + " ")
-                if m:
-                    ctx.t_abs = _abs_us(m)
+                ctx.t_abs = _rfc3339_us(t[0])
             return d["log"][0]
         if "msg" in d and d["msg"][1] and ("hostname" in d or "pid" in d) and "level" in d and not d["level"][1]:
             ctx.transport = "pino"
@@ -646,7 +634,7 @@ class ReferenceParser:
             if "pid" in d:
                 ctx.pid = _int32(d["pid"][0])
             t = d.get("time")
-            if t and not t[1] and _is_digits(t[0]):
+            if t and not t[1] and _is_digits(t[0]) and len(t[0]) <= 15:
                 ctx.t_abs = int(t[0]) * 1000
             return d["msg"][0]
         if "function" in d and "msg" in d and d["msg"][1]:
@@ -656,7 +644,7 @@ class ReferenceParser:
             rec.msg = d["msg"][0]
             rec.attrs = [(k, v) for k, v, _ in obj if k not in ("function", "level", "msg")]
             ts = d.get("timestamp")
-            if ts and not ts[1] and _is_digits(ts[0]):
+            if ts and not ts[1] and _is_digits(ts[0]) and len(ts[0]) <= 12:
                 rec.t_abs = int(ts[0]) * US
             rec.event = self.cat_msg.lookup(rec.msg)
             self._emit(rec, ctx, self.lineno)
@@ -776,12 +764,12 @@ class ReferenceParser:
             else:
                 rec.msg = rest.strip(WS)
             for k, v in rec.attrs:
-                if k == "timestamp" and _is_digits(v):
+                if k == "timestamp" and _is_digits(v) and len(v) <= 12:
                     rec.t_abs = int(v) * US
                     break
             rec.event = self.cat_msg.lookup(rec.msg)
             return [rec]
-        if PANIC.match(p):
+        if PANIC.match(p) or _go_frame(p):
             return [Rec(kind="panic", msg=p.rstrip(WS), event="panic" if PANIC_START.match(p) else None)]
         if PROBE.match(p):
             return [Rec(kind="probe", msg=p.rstrip(WS))]
@@ -799,9 +787,9 @@ class ReferenceParser:
 
     def _native(self, source: str | None, msg: str) -> Rec:
         rec = Rec(kind="llama", source=source, msg=msg)
-        m = KV_DUMP.fullmatch(msg)
-        if m:
-            rec.attrs = [(m.group(1), m.group(2).strip(" \t"))]
+        kv = _kv_dump(msg)
+        if kv is not None:
+            rec.attrs = [kv]
         else:
             eq = msg.find("=")
             if eq > 0:
@@ -1034,6 +1022,64 @@ def _offset(z: str) -> int:
     return sign * (int(z[:2]) * 3600 + int(z[2:4]) * 60)
 
 
+def _rfc3339_us(text: str) -> int | None:
+    m = RFC3339.match(text + " ")
+    if m is None or m.end() != len(text) + 1:
+        return None
+    y, mo, d, h, mi, se = (int(m.group(i)) for i in range(1, 7))
+    if not valid_civil(y, mo, d, h, mi, se):
+        return None
+    return _abs_us(m)
+
+
+def _kv_dump(msg: str):
+    """`- kv  12:   general.name   str   = Value` -> (key, value); None if not that shape."""
+    if not msg.startswith("- kv"):
+        return None
+    n, i = len(msg), 4
+
+    def run(i, pred):
+        j = i
+        while j < n and pred(msg[j]):
+            j += 1
+        return j
+
+    j = run(i, lambda c: c in WS)
+    if j == i:
+        return None
+    i = run(j, lambda c: "0" <= c <= "9")
+    if i == j or i >= n or msg[i] != ":":
+        return None
+    j = run(i + 1, lambda c: c in WS)
+    if j == i + 1:
+        return None
+    k = run(j, lambda c: c not in WS)
+    if k == j:
+        return None
+    key = msg[j:k]
+    t = run(k, lambda c: c in WS)
+    if t == k:
+        return None
+    u = run(t, lambda c: c not in WS)
+    if u == t:
+        return None
+    v = run(u, lambda c: c in WS)
+    if v >= n or msg[v] != "=":
+        return None
+    return key, msg[v + 1:].strip(" \t")
+
+
+def _go_frame(p: str) -> bool:
+    """A Go stack frame: `pkg/path.(*T).Method(0xc000, ...)` or `main.main()`."""
+    if not p or not (p[0].isascii() and (p[0].isalpha() or p[0] == "_")) or not p.endswith(")"):
+        return False
+    k = p.find("(")
+    if k <= 0:
+        return False
+    head = p[:k]
+    return "." in head and all(c.isascii() and (c.isalnum() or c in "_.-/*") for c in head)
+
+
 def _abs_us(m) -> int:
     y, mo, d, h, mi, se = (int(m.group(i)) for i in range(1, 7))
     return civil_us(y, mo, d, h, mi, se, frac_to_us(m.group(7) or "")) - _offset(m.group(8)) * US
@@ -1044,10 +1090,11 @@ def _is_digits(t: str) -> bool:
 
 
 def _int32(v) -> int | None:
-    try:
-        x = int(v)
-    except (TypeError, ValueError):
+    """A decimal integer in int32 range, nothing else (no signs but '-', no spaces)."""
+    t = v[1:] if v[:1] == "-" else v
+    if not _is_digits(t) or len(t) > 10:
         return None
+    x = int(v)
     return x if -(2 ** 31) <= x < 2 ** 31 else None
 
 
@@ -1056,8 +1103,12 @@ def _bytes_array(text: str) -> str | None:
     t = text.strip(WS)
     if not (t.startswith("[") and t.endswith("]")):
         return None
-    try:
-        vals = [int(x) for x in t[1:-1].split(",") if x.strip(WS)]
-        return bytes(v & 0xFF for v in vals).decode("utf-8", "replace")
-    except ValueError:
-        return None
+    vals = []
+    for x in t[1:-1].split(","):
+        x = x.strip(WS)
+        if not x:
+            continue
+        if not _is_digits(x):
+            return None
+        vals.append(int(x) & 0xFF)
+    return bytes(vals).decode("utf-8", "replace")

@@ -1,0 +1,104 @@
+/* ollalog C core: Ollama server log bytes -> Arrow columns. No Python here.
+ *
+ * An engine reads files one after another: begin_file(), feed() any chunking of the bytes,
+ * end_file(). Rows accumulate in two tables (events, requests) that are exported through the
+ * Arrow C Data Interface as struct arrays whose children follow src/ollalog/schema.py; the
+ * dictionary columns (file, host, kind, event, transport) are exported as int32 indices into the
+ * dictionaries that ol_engine_dict_*() name. Every fallible call returns OL_OK or an error code
+ * and fills a fixed-size error record; the error path never allocates.
+ */
+#ifndef OLLALOG_H
+#define OLLALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+#endif
+
+enum { OL_OK = 0, OL_ENOMEM = 1, OL_EINVAL = 2 };
+enum { OL_TABLE_EVENTS = 0, OL_TABLE_REQUESTS = 1 };
+enum { OL_SCOPE_MSG = 0, OL_SCOPE_NATIVE = 1 };
+enum { OL_MATCH_EXACT = 0, OL_MATCH_PREFIX = 1, OL_MATCH_CONTAINS = 2 };
+
+typedef struct {
+  int code;
+  char message[256];
+} ol_error;
+
+typedef struct {
+  int64_t batch_rows; /* rows after which a feed() makes a batch ready (default 65536) */
+  int64_t max_line;   /* bytes kept of one physical line; the rest is cut (default 1 MiB) */
+} ol_options;
+
+typedef struct {
+  int64_t bytes, physical, parsed, unknown, malformed, blank, continued, invalid_utf8, oversized;
+  int64_t slog, log, gin, runner, llama, probe, panic, system, other, time_unresolved;
+  int64_t first_time, last_time; /* valid when has_time */
+  int has_time;
+  int tz_assumed;
+  int transport;  /* index into ol_transport_names(), -1 when no row was emitted */
+  int64_t host;   /* index into the host dictionary, -1 when none */
+} ol_file_stats;
+
+typedef struct ol_engine ol_engine;
+
+int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err);
+void ol_engine_free(ol_engine* e);
+/* The message catalogue, one rule at a time, in file order, before the first file. */
+int ol_engine_add_rule(ol_engine* e, const char* event, size_t event_len, int scope, int match,
+                       const char* text, size_t text_len, ol_error* err);
+int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const char* host,
+                         size_t host_len, int force_host, ol_error* err);
+int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err);
+int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err);
+/* 1 when feed() left a batch to take (enough rows and no row waiting for its time). */
+int ol_engine_batch_ready(const ol_engine* e);
+int64_t ol_engine_rows(const ol_engine* e, int table);
+/* Move the table's rows into `out` (a struct array); the engine starts a new batch. */
+int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* err);
+
+/* Dictionaries of the int32 columns. */
+int64_t ol_engine_dict_size(const ol_engine* e, int which);
+const char* ol_engine_dict_item(const ol_engine* e, int which, int64_t i, size_t* len);
+enum { OL_DICT_FILE = 0, OL_DICT_HOST = 1, OL_DICT_EVENT = 2 };
+const char* const* ol_kind_names(int* n);
+const char* const* ol_transport_names(int* n);
+/* Column names of a table, for the adapter to check against the Python schema. */
+const char* const* ol_column_names(int table, int* n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,166 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Adapter from the C engine (csrc/) to Python: owns the engine, releases the GIL while it
+parses, turns status codes into exceptions and C Data Interface arrays into pyarrow batches.
+Same interface as reference.ReferenceParser."""
+from libc.stdint cimport int64_t, uintptr_t
+from libc.stdlib cimport calloc, free
+
+import pyarrow as pa
+
+from . import schema as S
+from .formats import MATCHES, SCOPES, load_rules
+
+FILE_STATS = ("bytes", "physical", "parsed", "unknown", "malformed", "blank", "continued",
+              "invalid_utf8", "oversized", "slog", "log", "gin", "runner", "llama", "probe",
+              "panic", "system", "other", "time_unresolved")
+
+
+cdef int check(int rc, ol_error* err) except -1:
+    if rc == OL_OK:
+        return 0
+    msg = err.message.decode("utf-8", "replace")
+    if rc == OL_ENOMEM:
+        raise MemoryError(msg)
+    raise ValueError(msg)
+
+
+cdef list _names(const char* const* v, int n):
+    return [v[i].decode("utf-8") for i in range(n)]
+
+
+def _check_columns():
+    """The C column order must be the Python schema's (one source of truth, checked at import)."""
+    cdef int n = 0
+    cdef const char* const* v
+    for table, code in (("events", OL_TABLE_EVENTS), ("requests", OL_TABLE_REQUESTS)):
+        v = ol_column_names(code, &n)
+        names = _names(v, n)
+        want = [f.name for f in S.schema(table)]
+        if names != want:
+            raise ImportError(f"ollalog._core {table} columns {names} differ from schema.py {want}")
+
+
+_check_columns()
+
+
+cdef class Engine:
+    cdef ol_engine* e
+    cdef object raw_types
+    cdef list batches
+    cdef list kinds
+    cdef list transports
+    cdef bint in_file
+
+    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None):
+        cdef ol_error err
+        cdef ol_options opt
+        cdef int n = 0
+        opt.batch_rows = batch_rows
+        opt.max_line = max_line
+        check(ol_engine_new(&self.e, &opt, &err), &err)
+        for r in (rules if rules is not None else load_rules()):
+            ev = r.event.encode()
+            text = r.text.encode()
+            check(ol_engine_add_rule(self.e, ev, len(ev), SCOPES.index(r.scope), MATCHES.index(r.match),
+                                     text, len(text), &err), &err)
+        cdef const char* const* v = ol_kind_names(&n)
+        self.kinds = _names(v, n)
+        v = ol_transport_names(&n)
+        self.transports = _names(v, n)
+        self.raw_types = {t: pa.struct([pa.field(f.name, pa.int32() if pa.types.is_dictionary(f.type) else f.type)
+                                        for f in S.schema(t)]) for t in ("events", "requests")}
+        self.batches = []
+
+    def __dealloc__(self):
+        ol_engine_free(self.e)
+
+    def begin_file(self, str name, host=None, bint force_host=False):
+        cdef ol_error err
+        cdef bytes b = name.encode("utf-8", "surrogateescape")
+        cdef bytes h
+        cdef const char* hp = NULL
+        cdef size_t hn = 0
+        if host is not None:
+            h = host.encode("utf-8", "surrogateescape")
+            hp = h
+            hn = len(h)
+        check(ol_engine_begin_file(self.e, b, len(b), hp, hn, force_host, &err), &err)
+        self.in_file = True
+
+    def feed(self, data):
+        cdef const unsigned char[::1] view = data
+        cdef ol_error err
+        cdef int rc
+        cdef size_t n = view.shape[0]
+        if n == 0:
+            return
+        with nogil:
+            rc = ol_engine_feed(self.e, <const char*>&view[0], n, &err)
+        check(rc, &err)
+        if ol_engine_batch_ready(self.e):
+            self._export()
+
+    def end_file(self):
+        cdef ol_error err
+        cdef ol_file_stats st
+        cdef dict raw
+        check(ol_engine_end_file(self.e, &st, &err), &err)
+        self.in_file = False
+        self._export()
+        raw = st  # a C struct coerces to a dict
+        d = {k: raw[k] for k in FILE_STATS}
+        d["first_time"] = st.first_time if st.has_time else None
+        d["last_time"] = st.last_time if st.has_time else None
+        d["tz_assumed"] = bool(st.tz_assumed)
+        d["transport"] = self.transports[st.transport] if st.transport >= 0 else None
+        d["host"] = self._dict(OL_DICT_HOST)[st.host] if st.host >= 0 else None
+        return d
+
+    def take_batches(self):
+        out, self.batches = self.batches, []
+        return out
+
+    cdef list _dict(self, int which):
+        cdef size_t ln
+        cdef const char* p
+        cdef int64_t i, n = ol_engine_dict_size(self.e, which)
+        out = []
+        for i in range(n):
+            p = ol_engine_dict_item(self.e, which, i, &ln)
+            out.append(p[:ln].decode("utf-8", "replace"))
+        return out
+
+    cdef _export(self):
+        cdef ol_error err
+        cdef ArrowArray* arr
+        dicts = None
+        for name, code in (("events", OL_TABLE_EVENTS), ("requests", OL_TABLE_REQUESTS)):
+            if ol_engine_rows(self.e, code) == 0:
+                continue
+            arr = <ArrowArray*>calloc(1, sizeof(ArrowArray))
+            if arr == NULL:
+                raise MemoryError()
+            rc = ol_engine_export(self.e, code, arr, &err)
+            if rc != OL_OK:
+                if arr.release != NULL:
+                    arr.release(arr)
+                free(arr)
+                check(rc, &err)
+            try:
+                struct = pa.Array._import_from_c(<uintptr_t>arr, self.raw_types[name])
+            finally:
+                free(arr)  # pyarrow moved the contents; the struct itself is ours
+            if dicts is None:
+                dicts = {"file": pa.array(self._dict(OL_DICT_FILE), pa.string()),
+                         "host": pa.array(self._dict(OL_DICT_HOST), pa.string()),
+                         "event": pa.array(self._dict(OL_DICT_EVENT), pa.string()),
+                         "kind": pa.array(self.kinds, pa.string()),
+                         "transport": pa.array(self.transports, pa.string())}
+            sch = S.schema(name)
+            cols = []
+            for i, f in enumerate(sch):
+                col = struct.field(i)
+                if pa.types.is_dictionary(f.type):
+                    col = pa.DictionaryArray.from_arrays(col, dicts[f.name])
+                cols.append(col)
+            self.batches.append((name, pa.RecordBatch.from_arrays(cols, schema=sch)))
