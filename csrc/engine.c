@@ -810,6 +810,11 @@ static void agg_add(agg_t* a, int st) {
 
 static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int oversized, agg_t* agg) {
   int done = 0;
+  /* fast path: no wrapper can start with "time=" or "[GIN] ", the bulk of a plain log */
+  if (n >= 6 && ((s[0] == 't' && !memcmp(s, "time=", 5)) || (s[0] == '[' && !memcmp(s, "[GIN] ", 6)))) {
+    agg_add(agg, process_payload(e, s, n, c, oversized));
+    return 1;
+  }
   for (;;) {
     while (n && (s[0] == ' ' || s[0] == '\t')) { s++; n--; }
     if (!(done & D_MD) && n >= 2 && s[0] == '>' && s[1] == ' ') { done |= D_MD; s += 2; n -= 2; continue; }

@@ -229,9 +229,26 @@ int ol_duration_ms(const char* s, size_t n, double* out) {
       while (j < n && is_digit((unsigned char)s[j])) j++;
     }
     if (j - i >= sizeof(num)) return 0;
-    memcpy(num, s + i, j - i);
-    num[j - i] = 0;
-    double v = strtod(num, NULL);
+    double v;
+    /* exact fast path: at most 15 significant digits over a power of ten <= 1e22 is one
+     * correctly rounded division, the same double strtod (and Python's float()) gives */
+    uint64_t m = 0;
+    int digits = 0, frac = 0, seen_dot = 0;
+    for (size_t q = i; q < j; q++) {
+      if (s[q] == '.') { seen_dot = 1; continue; }
+      m = m * 10 + (uint64_t)(s[q] - '0');
+      digits++;
+      frac += seen_dot;
+    }
+    if (digits <= 15 && frac <= 22) {
+      static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+      v = (double)m / p10[frac];
+    } else {
+      memcpy(num, s + i, j - i);
+      num[j - i] = 0;
+      v = strtod(num, NULL);
+    }
     /* units in the reference's alternation order: ns us µs μs ms s m h */
     const char* u = s + j;
     size_t left = n - j;

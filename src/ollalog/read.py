@@ -58,12 +58,34 @@ def _rows_batch(table: str, rows: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([r.get(f.name) for r in rows], f.type) for f in sch], schema=sch)
 
 
-def _named_events(batch: pa.RecordBatch) -> list[dict]:
+def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
+    """The catalogued events of a batch, as dicts for the assembler.
+
+    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; the
+    assembler needs the first per model only, so the repeats are dropped here, in Arrow."""
     ev = batch.column(batch.schema.get_field_index("event"))
     if ev.null_count == len(ev):
         return []
-    sub = batch.filter(pc.is_valid(ev))
-    return sub.select(["line", "host", "time", "msg", "attrs", "event"]).to_pylist()
+    sub = batch.filter(pc.is_valid(ev)).select(["line", "host", "time", "msg", "attrs", "event"])
+    names = sub.column("event")
+    summary = pc.equal(names.dictionary, "runner_summary").to_pylist()
+    if any(summary):
+        code = summary.index(True)
+        is_sum = pc.equal(names.indices, code)
+        keys = pc.map_lookup(sub.column("attrs"), "runner.model", "first")
+        keep = pc.invert(is_sum)
+        first = {}
+        for i, k in enumerate(pc.if_else(is_sum, keys, None).to_pylist()):
+            if k is not None and k not in seen_summaries and k not in first:
+                first[k] = i
+        if first:
+            seen_summaries.update(first)
+            mask = [False] * len(sub)
+            for i in first.values():
+                mask[i] = True
+            keep = pc.or_(keep, pa.array(mask))
+        sub = sub.filter(keep)
+    return sub.to_pylist()
 
 
 def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
@@ -87,6 +109,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
     eng = make_engine(engine, batch_rows, max_line)
     for src in sources:
         asm = Assembler(src.name)
+        seen: set = set()
         eng.begin_file(src.name, src.host, host is not None)
         error = None
         try:
@@ -96,7 +119,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                     on_progress(len(data))
                 for name, batch in eng.take_batches():
                     if name == "events":
-                        for ev in _named_events(batch):
+                        for ev in _named_events(batch, seen):
                             asm.feed(ev)
                     yield name, batch
         except InputError as e:
@@ -104,7 +127,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
         stats = eng.end_file()
         for name, batch in eng.take_batches():
             if name == "events":
-                for ev in _named_events(batch):
+                for ev in _named_events(batch, seen):
                     asm.feed(ev)
             yield name, batch
         if error is not None:
