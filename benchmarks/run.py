@@ -168,9 +168,12 @@ def run_once(argv, timeout: float, workdir: str, time_exe: str | None) -> Run:
     return Run(wall, ru.ru_utime + ru.ru_stime, rss, p.returncode, out, err)
 
 
-def last_line(text: str, width: int = 100) -> str:
+def last_line(text: str, width: int = 100, first: bool = False) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    s = " | ".join(lines[-3:]) if len(lines) <= 3 else lines[-1]
+    if first and lines:
+        s = lines[0]
+    else:
+        s = " | ".join(lines[-3:]) if len(lines) <= 3 else lines[-1]
     s = re.sub(r"\s+", " ", s)
     return s if len(s) <= width else s[: width - 1] + "…"
 
@@ -229,7 +232,7 @@ def measure(row: Row, repeat: int, timeout: float, verbose: bool, time_exe: str 
         row.rss_kib = max(row.rss_kib, r.rss_kib)
         if row.best is None or r.wall < row.best.wall:
             row.best = r
-            row.output = last_line(r.out)
+            row.output = last_line(r.out, first=row.name.startswith("ollalog"))
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +247,15 @@ def _first_line(argv) -> str:
         return s[0].strip() if s else ""
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def _version(argv) -> str:
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    s = p.stdout.strip().splitlines()
+    return s[0].strip() if p.returncode == 0 and s and re.search(r"\d", s[0]) else ""
 
 
 def machine_info(python: str, ollalog: str | None) -> dict:
@@ -271,8 +283,9 @@ def machine_info(python: str, ollalog: str | None) -> dict:
     info["python"] = platform.python_version()
     info["duckdb"] = _first_line([python, "-c", "import duckdb; print(duckdb.__version__)"]) or "not installed"
     if ollalog:
-        info["ollalog"] = (_first_line([ollalog, "--version"])
-                           or _first_line([python, "-c", "import importlib.metadata as m; print(m.version('ollalog'))"]))
+        info["ollalog"] = (_version([ollalog, "--version"])
+                           or _version([python, "-c", "import importlib.metadata as m; print(m.version('ollalog'))"])
+                           or "unknown version")
     info["grep"] = _first_line(["grep", "--version"])
     info["wc"] = _first_line(["wc", "--version"])
     if shutil.which("rg"):
@@ -322,7 +335,7 @@ def build_rows(args, path: str, size: int, prefix: str, prefix_size: int, ollalo
     rows.append(Row("ollalog parse --out", "ollalog parse FILE --out DIR", [o, "parse", path, "--out", "{OUTDIR}"],
                     path, size, "writes Parquet to a fresh folder each run", None if ollalog else miss,
                     is_outdir=True))
-    rows.append(Row("ollalog --engine python", f"ollalog parse PREFIX --engine python",
+    rows.append(Row("ollalog --engine python", "ollalog parse PREFIX --engine python",
                     [o, "parse", prefix, "--engine", "python"], prefix, prefix_size,
                     f"pure-Python reference, first {prefix_size / MB:.0f} MB only", None if ollalog else miss))
     rows.append(Row("grep -c GIN", "grep -c GIN FILE", ["grep", "-c", "GIN", path], path, size))
@@ -407,11 +420,12 @@ def render_markdown(rows, info, size, fname, args, summ):
           "|---|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         cmd = "`" + r.cmd_shown.replace("|", "\\|") + "`"
+        name = r.name.replace("|", "\\|")
         if r.skip or r.error or not r.best:
-            L.append(f"| {r.name} | {cmd} | {r.nbytes / MB:.1f} | | | | | {(r.skip or r.error).replace('|', '/')} |")
+            L.append(f"| {name} | {cmd} | {r.nbytes / MB:.1f} | | | | | {(r.skip or r.error).replace('|', '/')} |")
             continue
         b = r.best
-        L.append(f"| {r.name} | {cmd} | {r.nbytes / MB:.1f} | {b.wall:.3f} | {r.mbps:.0f} | {b.cpu:.2f} | "
+        L.append(f"| {name} | {cmd} | {r.nbytes / MB:.1f} | {b.wall:.3f} | {r.mbps:.0f} | {b.cpu:.2f} | "
                  f"{r.rss_kib * 1024 / MB:.1f} | {r.output.replace('|', '/')} |")
     L += ["", "## Ratios and targets", ""]
     L += [f"- {s}" for s in summ]
@@ -419,9 +433,9 @@ def render_markdown(rows, info, size, fname, args, summ):
           "the ratio to `wc -l` is reported as the ceiling of reading the file.", ""]
     L += ["## DuckDB queries", "", "Run as `python -c SCRIPT FILE SQL` with `{path}` replaced by the quoted file name; "
           "progress bar off, threads left at DuckDB's default.", ""]
-    for name, sql in (("duckdb regexp_extract", duckdb_extract_sql("{path}")),
+    for qname, sql in (("duckdb regexp_extract", duckdb_extract_sql("{path}")),
                       ("duckdb split at '|'", DUCKDB_PIPE_SQL), ("duckdb read_csv count(*)", DUCKDB_LINES_SQL)):
-        L += [f"{name}:", "", "```sql", sql, "```", ""]
+        L += [f"{qname}:", "", "```sql", sql, "```", ""]
     return "\n".join(L)
 
 

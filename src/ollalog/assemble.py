@@ -243,13 +243,28 @@ class Assembler:
         cur.touch(ev["line"])
         return cur
 
-    def _info(self, ev: dict) -> Load:
-        """Neutral facts (identity, backends): the current load unless it is finished."""
+    def _info(self, ev: dict) -> Load | None:
+        """Neutral facts (identity, backends): the current load; a new one only when there is
+        none, and nothing after a finished load (the server reopens a GGUF vocab-only then)."""
         cur = self.cur
-        if cur is None or cur.outcome is not None:
+        if cur is not None and cur.outcome is not None:
+            return None
+        if cur is None:
             cur = self._new(ev, INFO)
         cur.touch(ev["line"])
         return cur
+
+    def _early(self, ev: dict, stage: int, once: str | None = None) -> Load:
+        """Memory facts the scheduler prints before or, in newer eras, just after the runner
+        starts: they join a load that has no results yet."""
+        cur = self.cur
+        if cur is not None and cur.outcome is None and cur.stage <= RUNNER and (once is None or once not in cur.seen):
+            if once is not None:
+                cur.seen.add(once)
+            cur.stage = max(cur.stage, stage)
+            cur.touch(ev["line"])
+            return cur
+        return self._at(ev, stage, once)
 
     def _by_blob(self, blob: str | None) -> Load | None:
         if not blob:
@@ -304,7 +319,8 @@ class Assembler:
         name = m.group(2)
         lib = "rocm" if re.search(r"AMD|Radeon", name) else "cuda"
         ld = self._info(ev)
-        ld.library = ld.library or lib
+        if ld is not None:
+            ld.library = ld.library or lib
         self.gpus.append({
             "file": self.file, "line": ev["line"], "host": ev["host"], "time": ev["time"],
             "server_line": self.server_line, "origin": "runner", "id": m.group(5) or m.group(1),
@@ -313,12 +329,7 @@ class Assembler:
 
     # scheduler
     def on_system_memory(self, ev, a, msg):
-        cur = self.cur
-        if cur is not None and cur.outcome is None and cur.stage <= ESTIMATE and "system_memory" not in cur.seen:
-            cur.seen.add("system_memory")
-            cur.touch(ev["line"])
-        else:
-            self._at(ev, SCHED, "system_memory")
+        self._early(ev, SCHED, "system_memory")
 
     def on_updated_vram(self, ev, a, msg):
         ld = self._at(ev, SCHED)
@@ -417,7 +428,7 @@ class Assembler:
         ld.requested = _int(a.get("requested"))
 
     def on_gpu_memory(self, ev, a, msg):
-        ld = self._at(ev, ESTIMATE)
+        ld = self._early(ev, ESTIMATE)
         key = a.get("id") or str(len(ld.gpu_memory))
         ld.gpu_memory[key] = (parse_size(a.get("available")), parse_size(a.get("overhead")),
                               library_of(a.get("library")))
@@ -508,15 +519,23 @@ class Assembler:
         if "architecture" not in a:
             return
         ld = self._info(ev)
+        if ld is None:
+            return
         ld.architecture = ld.architecture or a.get("architecture")
         ld.general_name = ld.general_name or (a.get("name") or None)
 
     def on_model_meta(self, ev, a, msg):
-        ld = self._at(ev, RESULT) if self.cur is None or self.cur.stage <= RESULT else self._new(ev, RESULT)
+        cur = self.cur
+        if cur is not None and cur.outcome is not None:
+            return  # the server reopening the GGUF vocab-only after a load (v0.3.13-v0.5.13)
+        ld = cur if cur is not None and cur.stage <= RESULT else self._new(ev, INFO)
+        ld.touch(ev["line"])
         ld.blob = ld.blob or blob_of(msg)
 
     def on_model_param(self, ev, a, msg):
         ld = self._info(ev)
+        if ld is None:
+            return
         for k, v in a.items():
             if k == "general.name":
                 ld.general_name = ld.general_name or v
@@ -526,6 +545,8 @@ class Assembler:
     def on_gguf_kv(self, ev, a, msg):
         if "general.name" in a or "general.architecture" in a:
             ld = self._info(ev)
+            if ld is None:
+                return
             ld.general_name = ld.general_name or a.get("general.name")
             ld.architecture = ld.architecture or a.get("general.architecture")
 
@@ -581,8 +602,9 @@ class Assembler:
 
     def on_backend_loaded(self, ev, a, msg):
         m = re.match(r"loaded (\w+) backend", msg, re.ASCII)
-        if m:
-            self._info(ev).backends.append(m.group(1))
+        ld = self._info(ev) if m else None
+        if ld is not None:
+            ld.backends.append(m.group(1))
 
     def on_fit_device(self, ev, a, msg):
         m = FIT_DEVICE.search(msg)
