@@ -6,8 +6,8 @@ read to their current end. Nothing here parses: `chunks()` yields raw bytes for 
 """
 from __future__ import annotations
 
+import codecs
 import glob
-import gzip
 import os
 import stat
 import sys
@@ -96,74 +96,102 @@ def _size(path: str) -> int | None:
         return None
 
 
-class _Peek:
-    """A binary stream whose first bytes were already read to sniff the format."""
-
-    def __init__(self, raw: BinaryIO, head: bytes):
-        self.raw, self.head = raw, head
-
-    def read(self, n: int) -> bytes:
-        if self.head:
-            out, self.head = self.head[:n], self.head[n:]
-            if len(out) < n:
-                out += self.raw.read(n - len(out)) or b""
-            return out
-        return self.raw.read(n)
-
-
-def open_source(src: Source) -> tuple[object, str, object]:
-    """Open a source: (stream with .read(n), compression name, raw handle to close)."""
+def open_source(src: Source):
+    """Open a source: (raw stream, compression name). Raises InputError when it cannot be."""
     if src.is_stdin:
-        raw = sys.stdin.buffer
-    else:
-        try:
-            raw = open(src.path, "rb")
-        except IsADirectoryError:
-            raise InputError(src.name, "is a directory") from None
-        except FileNotFoundError:
-            raise InputError(src.name, "no such file or directory") from None
-        except PermissionError:
-            raise InputError(src.name, "permission denied") from None
-        except OSError as e:
-            raise InputError(src.name, e.strerror or str(e)) from None
+        return sys.stdin.buffer, "none"
     try:
-        head = raw.read(4) or b""
+        return open(src.path, "rb"), "none"
+    except IsADirectoryError:
+        raise InputError(src.name, "is a directory") from None
+    except FileNotFoundError:
+        raise InputError(src.name, "no such file or directory") from None
+    except PermissionError:
+        raise InputError(src.name, "permission denied") from None
     except OSError as e:
         raise InputError(src.name, e.strerror or str(e)) from None
-    peek = _Peek(raw, head)
-    if head.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=peek, mode="rb"), "gzip", raw
-    if head.startswith(ZSTD_MAGIC):
+
+
+def _raw_chunks(src: Source, raw, size: int):
+    while True:
+        try:
+            data = raw.read(size)
+        except OSError as e:
+            raise InputError(src.name, e.strerror or str(e)) from None
+        if not data:
+            return
+        yield data
+
+
+def _decompressed(src: Source, raw, size: int):
+    """Plain, gzip (any number of members) or zstd bytes; a cut stream keeps what it held and
+    then raises InputError naming the cut."""
+    it = _raw_chunks(src, raw, size)
+    first = b""
+    for piece in it:  # enough bytes to see the magic number, however small the chunks
+        first += piece
+        if len(first) >= 4:
+            break
+    if first.startswith(GZIP_MAGIC):
+        kind = "gzip"
+        new = lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)  # noqa: E731
+    elif first.startswith(ZSTD_MAGIC):
         import zstandard
-        return zstandard.ZstdDecompressor().stream_reader(peek, read_size=1 << 20), "zstd", raw
-    return peek, "none", raw
+        kind = "zstd"
+        new = lambda: zstandard.ZstdDecompressor().decompressobj()  # noqa: E731
+    else:
+        if first:
+            yield first
+        yield from it
+        return
+    d = new()
+    pending = first
+    while True:
+        while pending:
+            try:
+                out = d.decompress(pending)
+            except Exception as e:  # zlib.error, zstandard.ZstdError
+                raise InputError(src.name, f"corrupt {kind} data ({e})") from None
+            if out:
+                yield out
+            if d.eof:  # a member ended: another may follow
+                pending = d.unused_data
+                d = new() if pending else d
+                if not pending:
+                    break
+            else:
+                pending = b""
+        pending = next(it, None)
+        if pending is None:
+            if not d.eof:
+                raise InputError(src.name, f"truncated {kind} stream (read up to the cut)")
+            return
 
 
 def chunks(src: Source, size: int = CHUNK) -> Iterator[bytes]:
     """The source's bytes in chunks; raises InputError for unreadable, binary or truncated input."""
-    stream, compression, raw = open_source(src)
-    first = True
+    raw, _ = open_source(src)
+    sniffed = bytearray()
+    held: list[bytes] = []
     try:
-        while True:
-            try:
-                data = stream.read(size)
-            except EOFError:
-                raise InputError(src.name, f"truncated {compression} stream (read up to the cut)") from None
-            except (zlib.error, gzip.BadGzipFile) as e:
-                raise InputError(src.name, f"corrupt gzip data ({e})") from None
-            except OSError as e:
-                raise InputError(src.name, e.strerror or str(e)) from None
-            except Exception as e:  # zstandard.ZstdError and friends
-                if type(e).__module__.startswith("zstandard"):
-                    raise InputError(src.name, f"corrupt or truncated zstd data ({e})") from None
-                raise
-            if not data:
-                return
-            if first:
-                first = False
-                if is_binary(data):
+        for data in _decompressed(src, raw, size):
+            if sniffed is not None:
+                # decide "binary" on the first 64 KiB, however small the chunks
+                sniffed += data[:65536 - len(sniffed)]
+                held.append(data)
+                if len(sniffed) < 65536:
+                    continue
+                if is_binary(bytes(sniffed)):
                     raise InputError(src.name, "not a text log (binary data)")
+                sniffed = None
+                yield from held
+                held = []
+                continue
             yield data
+        if sniffed is not None:
+            if is_binary(bytes(sniffed)):
+                raise InputError(src.name, "not a text log (binary data)")
+            yield from held
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
@@ -176,7 +204,8 @@ def is_binary(head: bytes) -> bool:
         return False
     if sample.count(b"\x00") > max(4, len(sample) // 1000):
         return True
-    text = sample.decode("utf-8", "replace")
+    # an incomplete character at the end of the sample is not evidence of binary data
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(sample, final=False)
     bad = text.count("\ufffd") + sum(1 for c in text if c < " " and c not in "\t\r\n\x1b\x0c")
     return bad > len(text) * 0.3
 

@@ -1,0 +1,265 @@
+"""Inputs: compressed files, cut streams, directories, globs, hosts and stdin."""
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import zlib
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+import ollalog
+from conftest import SEED_LOG, SEED_LOG_LINES, TABLE_NAMES, physical_lines, rows, run_cli
+
+
+def _all_rows(t) -> dict:
+    """Every table without the file column (the only thing a .gz/.zst changes)."""
+    return {n: rows(t[n]) for n in TABLE_NAMES}
+
+
+def _big_log(n: int = 3000, seed: int = 7) -> bytes:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        out.append(b'time=2025-04-27T10:%02d:%02d.000+02:00 level=DEBUG source=sched.go:%d msg="line %d" pad=%s\n'
+                   % (i // 60 % 60, i % 60, i, i, rnd.randbytes(24).hex().encode()))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst"])
+def test_compressed_reads_like_plain(tmp_path, engine, kind):
+    d = tmp_path / "h1"
+    d.mkdir()
+    plain = d / "server.log"
+    plain.write_bytes(SEED_LOG)
+    comp = d / f"server.log.{kind}"
+    comp.write_bytes(gzip.compress(SEED_LOG) if kind == "gz" else zstandard.ZstdCompressor().compress(SEED_LOG))
+    a = ollalog.read(str(plain), engine=engine)
+    b = ollalog.read(str(comp), engine=engine)
+    assert a.errors == [] and b.errors == []
+    assert _all_rows(b) == _all_rows(a)
+    assert b.lines.column("file").to_pylist() == [str(comp)]
+    assert b.lines.column("physical").to_pylist() == [SEED_LOG_LINES]
+    assert b.loads.num_rows == 1
+
+
+def test_compression_is_recognised_by_content_not_name(tmp_path, engine):
+    d = tmp_path / "h1"
+    d.mkdir()
+    (d / "a.log").write_bytes(gzip.compress(SEED_LOG))
+    (d / "b.log").write_bytes(zstandard.ZstdCompressor().compress(SEED_LOG))
+    (d / "c.log").write_bytes(SEED_LOG)
+    t = ollalog.read([str(d / "a.log"), str(d / "b.log"), str(d / "c.log")], engine=engine)
+    assert t.errors == []
+    assert t.lines.column("physical").to_pylist() == [SEED_LOG_LINES] * 3
+    assert t.loads.column("placement").to_pylist() == ["cpu"] * 3
+
+
+def _truncated_gz(tmp_path):
+    data = _big_log()
+    gz = gzip.compress(data)
+    cut = gz[: len(gz) // 2]
+    readable = zlib.decompressobj(31).decompress(cut)  # everything the cut stream still holds
+    assert data.startswith(readable) and 0 < len(readable) < len(data)
+    p = tmp_path / "h1" / "server.log.gz"
+    p.parent.mkdir()
+    p.write_bytes(cut)
+    return p, readable
+
+
+def test_truncated_gz_reports_the_cut(tmp_path, engine):
+    p, _ = _truncated_gz(tmp_path)
+    t = ollalog.read(str(p), engine=engine)
+    assert [e.path for e in t.errors] == [str(p)]
+    assert [e.reason for e in t.errors] == ["truncated gzip stream (read up to the cut)"]
+    (ln,) = t.lines.to_pylist()
+    assert ln["error"] == "truncated gzip stream (read up to the cut)"
+    assert ln["physical"] == ln["parsed"] + ln["unknown"] + ln["malformed"]
+
+
+def test_truncated_gz_keeps_what_was_read_small_chunks(tmp_path, engine):
+    p, readable = _truncated_gz(tmp_path)
+    t = ollalog.read(str(p), engine=engine, chunk_size=1)
+    (ln,) = t.lines.to_pylist()
+    assert ln["bytes"] == len(readable)
+    assert ln["physical"] == physical_lines(readable)
+    assert t.events.num_rows == physical_lines(readable)
+
+
+def test_truncated_gz_keeps_what_was_read(tmp_path, engine):
+    p, readable = _truncated_gz(tmp_path)
+    t = ollalog.read(str(p), engine=engine)
+    (ln,) = t.lines.to_pylist()
+    assert ln["bytes"] == len(readable)
+    assert ln["physical"] == physical_lines(readable)
+    assert t.events.num_rows == physical_lines(readable)
+
+
+def test_truncated_zst_reports_the_cut(tmp_path, engine):
+    data = _big_log()
+    z = zstandard.ZstdCompressor().compress(data)
+    p = tmp_path / "h1" / "server.log.zst"
+    p.parent.mkdir()
+    p.write_bytes(z[: len(z) // 2])
+    t = ollalog.read(str(p), engine=engine)
+    assert [e.path for e in t.errors] == [str(p)]
+    assert t.lines.column("error").to_pylist()[0] is not None
+
+
+def test_corrupt_gz_reports_error(tmp_path, engine):
+    gz = bytearray(gzip.compress(_big_log(200)))
+    gz[40:60] = b"\x00" * 20
+    p = tmp_path / "h1" / "bad.log.gz"
+    p.parent.mkdir()
+    p.write_bytes(bytes(gz))
+    t = ollalog.read(str(p), engine=engine)
+    assert [e.path for e in t.errors] == [str(p)]
+    assert t.lines.column("error").to_pylist()[0].startswith("corrupt gzip data")
+
+
+def test_directory_expands_recursively(tmp_path, engine):
+    root = tmp_path / "logs"
+    (root / "a").mkdir(parents=True)
+    (root / "b" / "sub").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    (root / "top.log").write_bytes(SEED_LOG)
+    (root / "a" / "server.log").write_bytes(SEED_LOG)
+    (root / "a" / "server-1.log.gz").write_bytes(gzip.compress(SEED_LOG))
+    (root / "b" / "sub" / "ollama.txt").write_bytes(SEED_LOG)
+    (root / "b" / "notes.md").write_bytes(b"# not a log\n")
+    (root / ".hidden" / "x.log").write_bytes(SEED_LOG)
+    (root / ".dotfile.log").write_bytes(SEED_LOG)
+    t = ollalog.read(str(root), engine=engine)
+    assert t.errors == []
+    expect = [root / "top.log", root / "a" / "server-1.log.gz", root / "a" / "server.log",
+              root / "b" / "sub" / "ollama.txt"]
+    assert t.lines.column("file").to_pylist() == [str(p) for p in expect]
+    assert t.lines.column("host").to_pylist() == ["logs", "a", "a", "sub"]
+    assert t.lines.column("physical").to_pylist() == [SEED_LOG_LINES] * 4
+
+
+def test_directory_without_logs_is_an_error(tmp_path, engine):
+    d = tmp_path / "empty"
+    d.mkdir()
+    (d / "README.md").write_text("nothing\n")
+    t = ollalog.read(str(d), engine=engine)
+    assert [(e.path, e.reason) for e in t.errors] == [
+        (str(d), "directory holds no log files (*.log, *.gz, *.zst, *.txt)")]
+    assert t.lines.num_rows == 0
+
+
+def test_glob(tmp_path, engine):
+    for host in ("n2", "n1", "n3"):
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "server.log").write_bytes(SEED_LOG)
+    (tmp_path / "n3" / "other.log").write_bytes(SEED_LOG)
+    t = ollalog.read(str(tmp_path / "*" / "server.log"), engine=engine)
+    assert t.errors == []
+    assert t.lines.column("file").to_pylist() == [str(tmp_path / h / "server.log") for h in ("n1", "n2", "n3")]
+    assert t.lines.column("host").to_pylist() == ["n1", "n2", "n3"]
+    assert t.events.column("host").unique().to_pylist() == ["n1", "n2", "n3"]
+
+
+def test_glob_matching_nothing(tmp_path, engine):
+    pattern = str(tmp_path / "*.nothing")
+    t = ollalog.read(pattern, engine=engine)
+    assert [(e.path, e.reason) for e in t.errors] == [(pattern, "no file matches this pattern")]
+
+
+def test_recursive_glob(tmp_path, engine):
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "x" / "y" / "server.log").write_bytes(SEED_LOG)
+    t = ollalog.read(str(tmp_path / "**" / "*.log"), engine=engine)
+    assert t.lines.column("file").to_pylist() == [str(tmp_path / "x" / "y" / "server.log")]
+
+
+def test_host_from_folder_and_override(tmp_path, engine):
+    d = tmp_path / "gpu-box-7"
+    d.mkdir()
+    p = d / "server.log"
+    p.write_bytes(SEED_LOG)
+    t = ollalog.read(str(p), engine=engine)
+    assert set(t.events.column("host").to_pylist()) == {"gpu-box-7"}
+    assert set(t.requests.column("host").to_pylist()) == {"gpu-box-7"}
+    assert t.loads.column("host").to_pylist() == ["gpu-box-7"]
+    assert t.gpus.column("host").to_pylist() == ["gpu-box-7"]
+    assert t.lines.column("host").to_pylist() == ["gpu-box-7"]
+    t = ollalog.read(str(p), engine=engine, host="override")
+    assert set(t.events.column("host").to_pylist()) == {"override"}
+    assert set(t.requests.column("host").to_pylist()) == {"override"}
+    assert t.loads.column("host").to_pylist() == ["override"]
+    assert t.lines.column("host").to_pylist() == ["override"]
+
+
+def test_prefix_host_beats_folder_and_host_option_beats_prefix(tmp_path, engine):
+    d = tmp_path / "folder"
+    d.mkdir()
+    p = d / "journal.log"
+    p.write_bytes(b"".join(b"Feb 01 10:00:%02d host1 ollama[42]: " % i + line + b"\n"
+                           for i, line in enumerate(SEED_LOG.splitlines())))
+    t = ollalog.read(str(p), engine=engine)
+    assert set(t.events.column("host").to_pylist()) == {"host1"}
+    assert t.lines.column("host").to_pylist() == ["host1"]
+    t = ollalog.read(str(p), engine=engine, host="forced")
+    assert set(t.events.column("host").to_pylist()) == {"forced"}
+    assert set(t.requests.column("host").to_pylist()) == {"forced"}
+    assert t.lines.column("host").to_pylist() == ["forced"]
+
+
+def test_stdin_via_cli(tmp_path, engine):
+    out = tmp_path / "out"
+    p = run_cli("parse", "-", "--engine", engine, "-q", "-o", out, input=SEED_LOG)
+    assert (p.returncode, p.stderr) == (0, "")
+    lines = pq.read_table(out / "lines.parquet").to_pylist()
+    assert [(r["file"], r["host"], r["physical"], r["parsed"]) for r in lines] == [
+        ("<stdin>", None, SEED_LOG_LINES, SEED_LOG_LINES)]
+    loads = pq.read_table(out / "loads.parquet").to_pylist()
+    assert [(r["file"], r["placement"], r["ctx_size"]) for r in loads] == [("<stdin>", "cpu", 262144)]
+
+
+def test_stdin_gz_with_host_via_cli(tmp_path, engine):
+    out = tmp_path / "out"
+    p = run_cli("parse", "-", "--engine", engine, "-q", "--host", "h9", "-o", out, input=gzip.compress(SEED_LOG))
+    assert (p.returncode, p.stderr) == (0, "")
+    lines = pq.read_table(out / "lines.parquet").to_pylist()
+    assert [(r["file"], r["host"], r["physical"]) for r in lines] == [("<stdin>", "h9", SEED_LOG_LINES)]
+    assert set(pq.read_table(out / "events.parquet").column("host").to_pylist()) == {"h9"}
+
+
+def test_read_batches_streams_all_tables(tmp_path, engine):
+    p = tmp_path / "h1" / "server.log"
+    p.parent.mkdir()
+    p.write_bytes(SEED_LOG)
+    names = [name for name, _ in ollalog.read_batches([str(p)], engine=engine, batch_rows=2)]
+    assert names[-1] == "lines"
+    assert set(names) == {"events", "requests", "loads", "gpus", "lines"}
+
+
+def test_missing_file_raises_without_on_error(tmp_path, engine):
+    with pytest.raises(ollalog.InputError) as ei:
+        list(ollalog.read_batches([str(tmp_path / "nope.log")], engine=engine))
+    assert ei.value.reason == "no such file or directory"
+    assert isinstance(ei.value, OSError)
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path):
+    p = tmp_path / "server.log"
+    p.write_bytes(SEED_LOG)
+    with pytest.raises(ollalog.UsageError, match="unknown engine 'foo'"):
+        ollalog.read(str(p), engine="foo")
+
+
+def test_file_names_are_kept_as_given(tmp_path, engine):
+    (tmp_path / "h1").mkdir()
+    (tmp_path / "h1" / "server.log").write_bytes(SEED_LOG)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        t = ollalog.read(os.path.join("h1", "server.log"), engine=engine)
+    finally:
+        os.chdir(cwd)
+    assert t.lines.column("file").to_pylist() == [os.path.join("h1", "server.log")]
+    assert set(t.events.column("file").to_pylist()) == {os.path.join("h1", "server.log")}
+    assert t.lines.column("host").to_pylist() == ["h1"]
