@@ -13,16 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ollalog
-from ollalog.inputs import CHUNK, is_binary
+from ollalog.inputs import CHUNK
 from conftest import SEED_LOG, assert_tables_equal, corpus_logs_list, sample_logs_list
 from strategies import damaged
 
 read_module = importlib.import_module("ollalog.read")  # `ollalog.read` is the function
 
 ONE_BYTE_MAX = 256 * 1024  # 1-byte chunks only for small files
-SNIFF_BUG = ("src bug: inputs.chunks() decides 'binary' from the first chunk alone, so with a small chunk_size a "
-             "UTF-8 log whose first chunk ends inside a multi-byte character is rejected as "
-             "'not a text log (binary data)'")
 
 
 def _cases(size: int) -> list[tuple[int, int | None]]:
@@ -30,11 +27,6 @@ def _cases(size: int) -> list[tuple[int, int | None]]:
     if size <= ONE_BYTE_MAX:
         cases.append((1, None))
     return cases
-
-
-def _sniff_differs(data: bytes) -> bool:
-    """Whether the first-chunk binary sniff gives another answer at one of the small chunk sizes."""
-    return any(is_binary(data[:c]) != is_binary(data[:CHUNK]) for c, _ in _cases(len(data)))
 
 
 def _check_chunkings(path: str, size: int) -> None:
@@ -49,7 +41,7 @@ def _check_chunkings(path: str, size: int) -> None:
 @contextlib.contextmanager
 def _rechunked(size: int):
     """Read the input with the default chunk, then feed the engine `size`-byte pieces: the engine's
-    chunking without the input layer's first-chunk sniff."""
+    own chunking, whatever the input layer does with small reads."""
     orig = read_module.chunks
 
     def chunks(src, _n):
@@ -73,11 +65,7 @@ def _check_engine_chunkings(path: str, size: int) -> None:
 
 
 def _params(paths: list[Path]) -> list:
-    out = []
-    for p in paths:
-        marks = []
-        out.append(pytest.param(p, id=p.name, marks=marks))
-    return out
+    return [pytest.param(p, id=p.name) for p in paths]
 
 
 CORPUS = corpus_logs_list()
@@ -110,6 +98,7 @@ def test_seed_log_chunking(tmp_path):
 
 
 def test_small_first_chunk_of_utf8_text_is_not_binary(tmp_path):
+    """The binary sniff must not depend on the chunk size (a first chunk ending inside a character)."""
     p = tmp_path / "h1" / "server.log"
     p.parent.mkdir()
     p.write_bytes("\u0438\u044e\u043b 28 09:27:23 host1 ollama[2148]: llm_load_tensors: offloaded 0/65 layers to GPU\n"

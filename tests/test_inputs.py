@@ -79,33 +79,47 @@ def test_truncated_gz_reports_the_cut(tmp_path, engine):
     assert ln["physical"] == ln["parsed"] + ln["unknown"] + ln["malformed"]
 
 
-def test_truncated_gz_keeps_what_was_read_small_chunks(tmp_path, engine):
+@pytest.mark.parametrize("chunk_size", [1, 7, 4096, None], ids=["chunk1", "chunk7", "chunk4096", "default"])
+def test_truncated_gz_keeps_what_was_read(tmp_path, engine, chunk_size):
     p, readable = _truncated_gz(tmp_path)
-    t = ollalog.read(str(p), engine=engine, chunk_size=1)
+    kw = {} if chunk_size is None else {"chunk_size": chunk_size}
+    t = ollalog.read(str(p), engine=engine, **kw)
     (ln,) = t.lines.to_pylist()
     assert ln["bytes"] == len(readable)
     assert ln["physical"] == physical_lines(readable)
     assert t.events.num_rows == physical_lines(readable)
+    assert ln["error"] == "truncated gzip stream (read up to the cut)"
 
 
-def test_truncated_gz_keeps_what_was_read(tmp_path, engine):
-    p, readable = _truncated_gz(tmp_path)
-    t = ollalog.read(str(p), engine=engine)
-    (ln,) = t.lines.to_pylist()
-    assert ln["bytes"] == len(readable)
-    assert ln["physical"] == physical_lines(readable)
-    assert t.events.num_rows == physical_lines(readable)
-
-
-def test_truncated_zst_reports_the_cut(tmp_path, engine):
+@pytest.mark.parametrize("chunk_size", [7, None], ids=["chunk7", "default"])
+def test_truncated_zst_keeps_what_was_read_and_reports_the_cut(tmp_path, engine, chunk_size):
     data = _big_log()
     z = zstandard.ZstdCompressor().compress(data)
+    cut = z[: len(z) // 2]
+    readable = zstandard.ZstdDecompressor().decompressobj().decompress(cut)
+    assert data.startswith(readable) and 0 < len(readable) < len(data)
     p = tmp_path / "h1" / "server.log.zst"
     p.parent.mkdir()
-    p.write_bytes(z[: len(z) // 2])
+    p.write_bytes(cut)
+    kw = {} if chunk_size is None else {"chunk_size": chunk_size}
+    t = ollalog.read(str(p), engine=engine, **kw)
+    assert [(e.path, e.reason) for e in t.errors] == [(str(p), "truncated zstd stream (read up to the cut)")]
+    (ln,) = t.lines.to_pylist()
+    assert ln["error"] == "truncated zstd stream (read up to the cut)"
+    assert ln["bytes"] == len(readable)
+    assert ln["physical"] == physical_lines(readable)
+
+
+def test_concatenated_gzip_members(tmp_path, engine):
+    half = len(SEED_LOG) // 2
+    cut = SEED_LOG.index(b"\n", half) + 1
+    p = tmp_path / "h1" / "server.log.gz"
+    p.parent.mkdir()
+    p.write_bytes(gzip.compress(SEED_LOG[:cut]) + gzip.compress(SEED_LOG[cut:]))
     t = ollalog.read(str(p), engine=engine)
-    assert [e.path for e in t.errors] == [str(p)]
-    assert t.lines.column("error").to_pylist()[0] is not None
+    assert t.errors == []
+    assert t.lines.column("physical").to_pylist() == [SEED_LOG_LINES]
+    assert t.lines.column("bytes").to_pylist() == [len(SEED_LOG)]
 
 
 def test_corrupt_gz_reports_error(tmp_path, engine):
