@@ -142,7 +142,6 @@ static void release_array(struct ArrowArray* a) {
     if (a->children[i]->release) a->children[i]->release(a->children[i]);
     free(a->children[i]);
   }
-  if (a->private_data != (void*)a->buffers) { /* struct arrays allocate arrays separately */ }
   free(a->private_data);
   a->release = NULL;
 }

@@ -141,11 +141,6 @@ static const char* find_sub(const char* s, size_t n, const char* lit, size_t k) 
   return NULL;
 }
 
-static inline size_t skip_ws(const char* s, size_t n, size_t i) {
-  while (i < n && is_ws((unsigned char)s[i])) i++;
-  return i;
-}
-
 /* strip WS from both ends of [*p, *p+*n) */
 static void strip_ws(const char** p, size_t* n) {
   while (*n && is_ws((unsigned char)(*p)[0])) { (*p)++; (*n)--; }
@@ -1155,8 +1150,7 @@ static void native_rec(ol_engine* e, rec_t* r, const char* src, size_t srcn, int
       }
       if (ok) {
         const char* val = eq + 1;
-        size_t vn = mn - kn - (size_t)(eq - m - kn) - 1;
-        vn = (size_t)(m + mn - val);
+        size_t vn = (size_t)(m + mn - val);
         strip_st(&val, &vn);
         ol_str ks = arena_put(e, m, kn), vs = arena_put(e, val, vn);
         add_attr(e, ks, vs);

@@ -13,7 +13,7 @@ import stat
 import sys
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from .errors import InputError
 

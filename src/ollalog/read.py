@@ -88,6 +88,15 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
     return sub.to_pylist()
 
 
+def _taken(eng, asm: Assembler, seen: set) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """The engine's finished batches; their named events go to the file's assembler on the way."""
+    for name, batch in eng.take_batches():
+        if name == "events":
+            for ev in _named_events(batch, seen):
+                asm.feed(ev)
+        yield name, batch
+
+
 def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
                  chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
@@ -117,19 +126,11 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                 eng.feed(data)
                 if on_progress is not None:
                     on_progress(len(data))
-                for name, batch in eng.take_batches():
-                    if name == "events":
-                        for ev in _named_events(batch, seen):
-                            asm.feed(ev)
-                    yield name, batch
+                yield from _taken(eng, asm, seen)
         except InputError as e:
             error = e
         stats = eng.end_file()
-        for name, batch in eng.take_batches():
-            if name == "events":
-                for ev in _named_events(batch, seen):
-                    asm.feed(ev)
-            yield name, batch
+        yield from _taken(eng, asm, seen)
         if error is not None:
             if on_error is None:
                 raise error
