@@ -386,6 +386,157 @@ print("find:", M.find_models_dir(log_dirs=[{str(service)!r}, {str(other)!r}], en
     assert lines[2] == f"find: (PosixPath('{other}'), 'server config', ['{service} (server config): permission denied'])"
 
 
+# ----------------------------------------------------------------------------- the fixture
+
+def test_fixture_lists_three_tags():
+    ms, skipped = M.scan_manifests(FIXTURE)
+    assert skipped == []
+    assert [m.name.short() for m in ms] == [TINY, "deepseek-r1:32b", "deepseek-r1:32b-max-context"]
+    assert M.list_manifests(FIXTURE) == ms
+    assert all(m.problems == [] and m.params_error is None and m.config_error is None for m in ms)
+
+
+def test_fixture_base_tag():
+    m = M.read_manifest(FIXTURE, "deepseek-r1:32b")
+    assert m.name == ModelName.parse("deepseek-r1:32b")
+    assert m.path == FIXTURE / "manifests/registry.ollama.ai/library/deepseek-r1/32b"
+    assert m.digest == hashlib.sha256(m.path.read_bytes()).hexdigest()
+    assert (m.weights_digest, m.weights_size, m.weights_from) == (DS_BLOB, 19_847_005_504, None)
+    assert m.params == {"stop": DS_STOP, "temperature": 0.6}
+    assert [lay.kind for lay in m.layers] == ["model", "template", "license", "params"]
+    assert m.params_digest == m.digests("params")[0]
+    assert m.projector_digests == [] and m.adapter_digests == []
+    assert m.config_layer.media_type == M.MEDIA_CONFIG
+    assert {k: m.config[k] for k in ("model_format", "model_family", "model_families", "model_type", "file_type")} \
+        == {"model_format": "gguf", "model_family": "qwen2", "model_families": ["qwen2"], "model_type": "32.8B",
+            "file_type": "Q4_K_M"}
+
+
+def test_fixture_max_context_tag():
+    m = M.read_manifest(FIXTURE, "deepseek-r1:32b-max-context")
+    base = M.read_manifest(FIXTURE, "deepseek-r1:32b")
+    assert m.weights_digest == base.weights_digest == DS_BLOB
+    assert m.weights_from == "deepseek-r1:32b"
+    assert m.params == {"num_ctx": 131072, "stop": DS_STOP, "temperature": 0.6}
+    assert m.params_digest != base.params_digest
+    # ollama create keeps the base's template and license layers and writes a new params blob
+    assert m.digests("template") == base.digests("template") and m.digests("license") == base.digests("license")
+    assert m.config_digest != base.config_digest and m.config["file_type"] == "Q4_K_M"
+    assert [lay.from_model for lay in m.layers] == ["deepseek-r1:32b"] * 3 + [None]
+
+
+def test_fixture_tiny_tag_has_no_params():
+    m = M.read_manifest(FIXTURE, TINY)
+    assert m.params == {} and m.params_digest is None and m.params_error is None
+    assert m.config["model_family"] == "llama" and m.weights_size == 1_169_807_648
+    all_blobs = {lay.digest for x in M.list_manifests(FIXTURE) if x.name != m.name for lay in x.layers + [x.config_layer]}
+    assert not {lay.digest for lay in m.layers + [m.config_layer]} & all_blobs
+
+
+@pytest.mark.parametrize("digest", [DS_BLOB, "sha256:" + DS_BLOB, "sha256-" + DS_BLOB, DS_BLOB.upper(),
+                                    DS_BLOB[:12], "SHA256:" + DS_BLOB[:20], f" {DS_BLOB[:40]}\n"])
+def test_tags_for_blob_finds_both_deepseek_tags(digest):
+    assert [m.name.short() for m in M.tags_for_blob(FIXTURE, digest)] == ["deepseek-r1:32b",
+                                                                         "deepseek-r1:32b-max-context"]
+
+
+def test_tags_for_blob_other_blobs():
+    tiny = M.read_manifest(FIXTURE, TINY)
+    assert [m.name.short() for m in M.tags_for_blob(FIXTURE, tiny.weights_digest)] == [TINY]
+    assert M.tags_for_blob(FIXTURE, "0" * 64) == []
+    # only weights layers count: the params blob of a tag is no tag's weights
+    assert M.tags_for_blob(FIXTURE, M.read_manifest(FIXTURE, "deepseek-r1:32b").params_digest) == []
+    ms = M.list_manifests(FIXTURE)
+    assert M.tags_for_blob(FIXTURE, DS_BLOB, manifests=ms) == M.tags_for_blob(FIXTURE, DS_BLOB)
+    assert M.tags_for_blob("/nonexistent", DS_BLOB, manifests=ms[:1]) == []
+
+
+@pytest.mark.parametrize("digest, message", [
+    (DS_BLOB[:11], f"invalid blob digest '{DS_BLOB[:11]}': expected 64 hex digits (or a prefix of 12 or more)"),
+    ("", "invalid blob digest '': expected 64 hex digits (or a prefix of 12 or more)"),
+    ("../../etc/passwd", "invalid blob digest '../../etc/passwd': expected 64 hex digits (or a prefix of 12 or more)"),
+    (DS_BLOB + "0", f"invalid blob digest '{DS_BLOB}0'"[:-1]),
+    ("md5:" + "0" * 32, "invalid blob digest 'md5:"),
+])
+def test_tags_for_blob_rejects_what_is_not_a_digest(digest, message):
+    with pytest.raises(UsageError) as e:
+        M.tags_for_blob(FIXTURE, digest)
+    assert str(e.value).startswith(message)
+
+
+def test_lookup_is_case_insensitive_and_names_what_is_on_disk():
+    m = M.read_manifest(FIXTURE, "DeepSeek-R1:32B-MAX-CONTEXT")
+    assert str(m.name) == "registry.ollama.ai/library/deepseek-r1:32b-max-context"
+    m = M.read_manifest(FIXTURE, "HF.CO/EXAMPLE-USER/tinyllama-1.1b-gguf:q8_0")
+    assert str(m.name) == TINY
+    assert M.read_manifest(FIXTURE, ModelName.parse("Registry.Ollama.AI/LIBRARY/deepseek-r1:32b")).name.short() \
+        == "deepseek-r1:32b"
+
+
+@pytest.mark.parametrize("name", ["deepseek-r1", "deepseek-r1:7b", "llama3:8b", "myuser/deepseek-r1:32b",
+                                  "hf.co/example-user/TinyLlama-1.1B-GGUF", "other.host/library/deepseek-r1:32b"])
+def test_missing_tag_is_none(name):
+    assert M.read_manifest(FIXTURE, name) is None
+
+
+def test_fixture_blobs_are_named_by_their_content():
+    blobs = sorted((FIXTURE / "blobs").iterdir())
+    assert len(blobs) == 8
+    for b in blobs:
+        assert b.name == "sha256-" + hashlib.sha256(b.read_bytes()).hexdigest(), b.name
+
+
+def test_fixture_is_written_as_ollama_writes_it():
+    present = {p.name[7:] for p in (FIXTURE / "blobs").iterdir()}
+    for m in M.list_manifests(FIXTURE):
+        raw = m.path.read_bytes()
+        obj = json.loads(raw)
+        created = m.weights_from is not None
+        # pulled manifests come from json.Marshal, created ones from json.Encoder (a newline)
+        assert raw == go_json(obj, sort_keys=False) + (b"\n" if created else b""), m.name
+        assert list(obj) == ["schemaVersion", "mediaType", "config", "layers"]
+        assert obj["schemaVersion"] == 2 and obj["mediaType"] == M.MEDIA_MANIFEST
+        for lay in m.layers + [m.config_layer]:
+            if lay.digest == m.weights_digest:
+                assert lay.digest not in present          # the weights are not shipped
+                continue
+            data = (FIXTURE / "blobs" / f"sha256-{lay.digest}").read_bytes()
+            assert lay.size == len(data)
+        assert m.config["rootfs"] == {"type": "layers", "diff_ids": ["sha256:" + d for d in
+                                                                     [lay.digest for lay in m.layers]]}
+        cfg = (FIXTURE / "blobs" / f"sha256-{m.config_digest}").read_bytes()
+        assert cfg == go_json(m.config, sort_keys=False) + b"\n"
+        if m.params_digest:
+            params = (FIXTURE / "blobs" / f"sha256-{m.params_digest}").read_bytes()
+            assert params == go_json(m.params, sort_keys=True) + b"\n"
+
+
+def test_fixture_matches_the_seed_log():
+    log = SEED_LOG.read_text(encoding="utf-8")
+    assert f"blobs/sha256-{DS_BLOB} " in log
+    assert "model size       = 18.48 GiB" in log
+    m = M.read_manifest(FIXTURE, "deepseek-r1:32b")
+    # the file holds the 18.48 GiB of tensors plus a few MiB of GGUF metadata
+    assert round(m.weights_size / 2**30, 2) == 18.48
+    assert M.blob_path(FIXTURE, DS_BLOB) is None
+    # 262144 = 131072 x OLLAMA_NUM_PARALLEL 2 in the log; the base tag's 4096 is the default 2048 x 2
+    assert "--ctx-size 262144" in log and "--ctx-size 4096" in log and "OLLAMA_NUM_PARALLEL:2" in log
+    assert M.read_manifest(FIXTURE, "deepseek-r1:32b-max-context").params["num_ctx"] * 2 == 262144
+    assert "num_ctx" not in m.params
+
+
+def test_fixture_is_not_read_as_logs():
+    from ollalog.inputs import resolve
+    sources, errors = resolve([str(SAMPLE_DIR)])
+    assert errors == []
+    assert not [s.name for s in sources if f"{os.sep}models{os.sep}" in s.name]
+
+
+def test_fixture_keeps_its_bytes_in_git():
+    assert (FIXTURE / ".gitattributes").read_text().splitlines()[-1] == "* -text"
+    assert "synthetic" in (FIXTURE / "README.md").read_text().lower()
+
+
 # ----------------------------------------------------------------------------- building models dirs
 
 def _digest(data: bytes) -> str:
