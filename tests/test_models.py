@@ -834,11 +834,33 @@ def test_a_fifo_does_not_hang(md):
     os.mkfifo(p)
     d = "f" * 64
     os.mkfifo(md / "blobs" / f"sha256-{d}")
-    with pytest.raises(InputError, match="not a regular file"):
-        M.read_manifest(md, "m:t")
-    os.unlink(p)
-    _write_manifest(md, "m:t", [_layer("model", W1), _layer("params", d)])
-    assert M.read_manifest(md, "m:t").params_error == "params blob sha256-ffffffffffff: not a regular file"
+    other = _write_manifest(md, "other:t", [_layer("model", W1), _layer("params", d)])
+    # in a child process, so that a read that blocks fails the test instead of hanging it
+    code = f"""
+from ollalog import models as M
+from ollalog.errors import InputError
+try:
+    M.read_manifest({str(md)!r}, "m:t")
+except InputError as e:
+    print(e)
+print(M.read_manifest({str(md)!r}, "other:t").params_error)
+print(M.scan_manifests({str(md)!r})[1])
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=str(SRC)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{p}: not a regular file",
+                                     "params blob sha256-ffffffffffff: not a regular file",
+                                     f"[Skipped(path='{p}', reason='not a regular file')]"]
+    assert other.exists()
+
+
+def test_explicit_dir_messages_are_one_printable_line(tmp_path):
+    with pytest.raises(UsageError, match="the models dir given is empty"):
+        M.find_models_dir("", env={})
+    with pytest.raises(InputError) as e:
+        M.find_models_dir(str(tmp_path / "a\nb\x1b[31m"), env={})
+    assert str(e.value) == f"{tmp_path}/a\\nb\\x1b[31m: not an Ollama models dir: does not exist"
 
 
 def test_case_variants_on_a_case_sensitive_disk(md):

@@ -313,6 +313,8 @@ def find_models_dir(explicit: str | os.PathLike | None = None,
 
     if explicit is not None:
         path = os.fspath(explicit)
+        if not path:
+            raise UsageError("the models dir given is empty")
         problem = _dir_problem(path)
         if problem:
             hint = ""
@@ -321,7 +323,7 @@ def find_models_dir(explicit: str | os.PathLike | None = None,
                     hint = " (give the folder above manifests/)"
                 elif _dir_problem(os.path.join(path, "models")) is None:
                     hint = f" (did you mean {os.path.join(path, 'models')}?)"
-            raise InputError(path, f"not an Ollama models dir: {problem}{hint}")
+            raise InputError(_printable(path), f"not an Ollama models dir: {problem}{hint}")
         return Path(path), "--models-dir", tried
 
     candidates: list[tuple[str, str]] = []
