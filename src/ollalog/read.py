@@ -88,25 +88,47 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
     return sub.to_pylist()
 
 
-def _taken(eng, asm: Assembler, seen: set) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their named events go to the file's assembler on the way."""
+def _taken(eng, asm: Assembler, seen: set, want: frozenset, named_only: bool) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """The engine's finished batches; their named events go to the file's assembler on the way.
+    Tables nobody asked for are dropped here; with `named_only` so are uncatalogued events."""
     for name, batch in eng.take_batches():
         if name == "events":
             for ev in _named_events(batch, seen):
                 asm.feed(ev)
-        yield name, batch
+            if named_only and "events" in want:
+                ev = batch.column(batch.schema.get_field_index("event"))
+                if ev.null_count:
+                    batch = batch.filter(pc.is_valid(ev))
+                    if not batch.num_rows:
+                        continue
+        if name in want:
+            yield name, batch
+
+
+def _wanted(tables, events: str) -> tuple[frozenset, bool]:
+    want = frozenset(S.TABLES if tables is None else tables)
+    unknown = sorted(want - set(S.TABLES))
+    if unknown:
+        raise UsageError(f"unknown table {unknown[0]!r} (tables: {', '.join(S.TABLES)})")
+    if events not in ("all", "named"):
+        raise UsageError(f"events={events!r}: choose all or named")
+    return want, events == "named"
 
 
 def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
                  chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 sources: list[Source] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+                 sources: list[Source] | None = None, tables: Iterable[str] | None = None,
+                 events: str = "all") -> Iterator[tuple[str, pa.RecordBatch]]:
     """Yield (table name, RecordBatch) for every input, streaming.
 
-    Inputs that cannot be read are reported through `on_error` (or raised when it is None) and
-    skipped; a file cut short (a truncated .gz) keeps what was read and reports the cut.
+    `tables` names the tables to produce (default all five); `events="named"` keeps only the
+    catalogued events (those that feed `loads`), which is what `why` needs. Inputs that cannot be
+    read are reported through `on_error` (or raised when it is None) and skipped; a file cut short
+    (a truncated .gz) keeps what was read and reports the cut.
     """
+    want, named_only = _wanted(tables, events)
     if isinstance(paths, str):
         paths = [paths]
     if sources is None:
@@ -126,22 +148,23 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                 eng.feed(data)
                 if on_progress is not None:
                     on_progress(len(data))
-                yield from _taken(eng, asm, seen)
+                yield from _taken(eng, asm, seen, want, named_only)
         except InputError as e:
             error = e
         stats = eng.end_file()
-        yield from _taken(eng, asm, seen)
+        yield from _taken(eng, asm, seen, want, named_only)
         if error is not None:
             if on_error is None:
                 raise error
             on_error(error)
         loads, gpus = asm.finish()
-        if loads:
+        if loads and "loads" in want:
             yield "loads", _rows_batch("loads", loads)
-        if gpus:
+        if gpus and "gpus" in want:
             yield "gpus", _rows_batch("gpus", gpus)
         stats.update(file=src.name, error=error.reason if error else None)
-        yield "lines", _rows_batch("lines", [stats])
+        if "lines" in want:
+            yield "lines", _rows_batch("lines", [stats])
 
 
 def read(paths: Iterable[str] | str, **kw) -> Tables:
