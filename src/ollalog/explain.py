@@ -54,6 +54,8 @@ def _round_down(n: Optional[int]) -> Optional[int]:
 
 def evidence_item(file: str, ev, note: str = "") -> dict:
     item = {"file": file, "line": ev.line, "text": ev.text()}
+    if ev.end_line and ev.end_line > ev.line:
+        item["end_line"] = ev.end_line
     if note:
         item["why"] = note
     return item
@@ -340,6 +342,12 @@ def _evidence(f, evs) -> list:
         item = evidence_item(file, ev)
         item["key"] = ev.line in key
         items.append(item)
+        # a record wrapped over several physical lines: each of them is evidence too
+        for n in range(ev.line + 1, (ev.end_line or ev.line) + 1):
+            if n not in seen:
+                seen.add(n)
+                items.append({"file": file, "line": n, "text": f"(line {ev.line} continued)",
+                              "key": item["key"], "continues": ev.line})
     items.sort(key=lambda i: i["line"])
     return items
 

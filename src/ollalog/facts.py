@@ -38,7 +38,7 @@ bounds AS (
 
 EVIDENCE_SQL = f"""
 WITH ev AS (SELECT load_idx, file, unnest(evidence_lines) AS line FROM loads)
-SELECT ev.load_idx, {_EVENT_COLS}
+SELECT ev.load_idx, {_EVENT_COLS}, e.end_line
 FROM ev JOIN events e ON e.file::VARCHAR = ev.file AND e.line = ev.line
 ORDER BY ev.load_idx, e.line
 """
@@ -83,6 +83,7 @@ class Event:
     msg: str
     attrs: dict
     time: object = None
+    end_line: int = 0          # last physical line of the record (a wrapped record spans several)
 
     def text(self) -> str:
         """The record as it read in the log, rebuilt from its parts (prefixes dropped)."""
@@ -111,7 +112,7 @@ def _event(r: dict) -> Event:
     for k, v in (r.get("attrs") or {}).items() if isinstance(r.get("attrs"), dict) else (r.get("attrs") or []):
         attrs.setdefault(k, v)
     return Event(line=r["line"], event=r["event"], kind=r["kind"], level=r["level"], source=r["source"],
-                 msg=r["msg"] or "", attrs=attrs, time=r["time"])
+                 msg=r["msg"] or "", attrs=attrs, time=r["time"], end_line=r.get("end_line") or r["line"])
 
 
 @dataclass

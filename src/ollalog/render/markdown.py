@@ -55,7 +55,7 @@ def render_why(report: dict) -> str:
             wl = whatif_line(v)
             if wl:
                 out.append(f"- **{_cell(wl)}**")
-            keys = [e for e in v.get("evidence") or [] if e.get("key")]
+            keys = [e for e in v.get("evidence") or [] if e.get("key") and "continues" not in e]
             if keys:
                 out.append("")
                 out.append("```text")

@@ -72,7 +72,7 @@ def render_why(report: dict, *, color: bool = False, width: int = 100) -> str:
             wl = whatif_line(v)
             if wl:
                 con.print("  " + wl, style="bold")
-            keys = [e for e in v.get("evidence") or [] if e.get("key")]
+            keys = [e for e in v.get("evidence") or [] if e.get("key") and "continues" not in e]
             rest = len(v.get("evidence") or []) - len(keys)
             for e in keys[:6]:
                 txt = e["text"]
