@@ -629,9 +629,7 @@ class Assembler:
     def on_memory_breakdown(self, ev, a, msg):
         """llama.cpp's per-device memory table (the fit's measurement): evidence for `why`. Also
         printed when the server exits: then it belongs to no load."""
-        cur = self.cur
-        if cur is not None and cur.outcome is None:
-            cur.touch(ev["line"])
+        self._info(ev)
 
     def on_fit_ok(self, ev, a, msg):
         self._at(ev, RESULT).fit_ok = True

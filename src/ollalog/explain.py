@@ -173,12 +173,15 @@ def thresholds(f, est, version) -> dict:
     ld = f.load
     P = ld.get("parallel") or 1
     lim = E.search_limit(est, ld.get("num_ctx"))
+    counts = est.blocks > 0          # an estimate that knows the layer count
     out = {"parallel": P, "limit": lim,
            "num_ctx_full_gpu": E.threshold(est, P, "full", limit=lim),
-           "num_ctx_any_gpu": E.threshold(est, P, "any", limit=lim)}
+           "num_ctx_any_gpu": E.threshold(est, P, "any", limit=lim) if counts else None}
+    if not ld.get("parallel"):
+        out["parallel_note"] = "parallel not in the log: taken as 1"
     if P != 1:
         out["parallel_1"] = {"num_ctx_full_gpu": E.threshold(est, 1, "full", limit=lim),
-                             "num_ctx_any_gpu": E.threshold(est, 1, "any", limit=lim)}
+                             "num_ctx_any_gpu": E.threshold(est, 1, "any", limit=lim) if counts else None}
     ok, why = _fa_possible(f, est, version)
     cur = (ld.get("kv_cache_type") or "f16").lower()
     for t in ("q8_0", "q4_0"):
@@ -189,7 +192,7 @@ def thresholds(f, est, version) -> dict:
             continue
         out[t] = {"allowed": True, "flash_attention": True,
                   "num_ctx_full_gpu": E.threshold(est, P, "full", limit=lim, kv_type=t),
-                  "num_ctx_any_gpu": E.threshold(est, P, "any", limit=lim, kv_type=t)}
+                  "num_ctx_any_gpu": E.threshold(est, P, "any", limit=lim, kv_type=t) if counts else None}
     if out["num_ctx_full_gpu"] == lim or out["num_ctx_any_gpu"] == lim:
         out["limit_note"] = (f"searched up to {lim} (the model's training context)" if
                              getattr(getattr(est, "hparams", None), "n_ctx_train", None) else
@@ -360,7 +363,7 @@ def _cause(f, est, out) -> tuple:
     req = ld.get("layers_requested")
     planned = ld.get("layers_planned")
     th = out.get("threshold") or {}
-    n, P = ld.get("num_ctx"), ld.get("parallel") or 1
+    n, P = _num_ctx(ld), ld.get("parallel") or 1
     avail, need = out.get("vram_available_bytes"), out.get("required_full_bytes")
     kv, w, g = out.get("kv_bytes"), out.get("weights_bytes"), out.get("graph_bytes")
     numbers = (f"free VRAM {gib(avail)} against {gib(need)} for a full load (weights {gib(w)} + KV cache "
@@ -475,6 +478,13 @@ def _fixed_costs(est):
     cost = (est.overhead or 0) + est.gpu0_extra + max(est.graph0) + est.minimum + 2 * s0
     best = float(max(est.available))
     return (cost, best) if best < cost else None
+
+
+def _num_ctx(ld: dict) -> Optional[int]:
+    """The per-request context; with the whole context but no parallel shown, the whole one."""
+    if ld.get("num_ctx"):
+        return ld["num_ctx"]
+    return ld.get("ctx_size") if not ld.get("parallel") else None
 
 
 def _last_load_end(f) -> int:
@@ -615,7 +625,7 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
     params = (resolved or {}).get("params") or {}
     recs: list = []
     th = v.get("threshold") or {}
-    n, P = v.get("num_ctx"), v.get("parallel") or 1
+    n, P = _num_ctx(v), v.get("parallel") or 1
     ref = [{"file": v["file"], "line": v["line"]}]
     cause = v["cause"]
     if cause == "no_gpu":
@@ -660,7 +670,8 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
         q = th.get(t) or {}
         if q.get("allowed") and q.get("num_ctx_full_gpu") and (full is None or q["num_ctx_full_gpu"] > (full or 0)):
             qf = q["num_ctx_full_gpu"]
-            fa_on = (v.get("flash_attention") or "") == "on"
+            # llama-server (0.30+) turns flash attention on by itself; earlier servers need it asked for
+            fa_on = (v.get("flash_attention") or "") == "on" or (v.get("estimate") or {}).get("era") == "fit"
             envs = f"OLLAMA_KV_CACHE_TYPE={t}" if fa_on else f"OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE={t}"
             effect = f"every layer fits up to num_ctx {qf}" + (" (this num_ctx included)" if n and qf >= n else "")
             settings = [f"server: {envs}"] + (["q4_0 halves the KV cache again at some cost in quality"] if t == "q4_0" else [])
@@ -668,8 +679,8 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
     if cause == "model_too_big":
         need, avail = v.get("required_full_bytes"), v.get("vram_available_bytes")
         short = (need - avail) if need and avail else None
-        settings = ["a smaller quantisation of this model (a q4_K_M tag of it, if this is a larger one)",
-                    "or a GPU with more free memory"]
+        settings = [f"a smaller quantisation or a smaller model: this one needs {gib(need)} with {gib(avail)} free",
+                    "or more free VRAM: other programs on the GPU closed, or a second GPU"]
         if v.get("gpu_overhead_bytes"):
             settings.append(f"OLLAMA_GPU_OVERHEAD reserves {gib(v['gpu_overhead_bytes'])} per GPU: lower it")
         recs.append(_rec("a smaller model file or more VRAM", "the weights alone exceed the free VRAM"

@@ -291,13 +291,16 @@ def _group_all(verdicts, mdir, mhow) -> list:
         tags = next((t for d, t in tags_of.items() if _blob_match(d, blob)), None)
         if v.get("model_name"):
             key = label = _short_name(v["model_name"])
+            how = "the log names the tag (runner.name)"
         elif tags:
             key = label = " / ".join(sorted(tags))
+            how = f"the tags of this blob in {mdir}"
         else:
             key = blob or f"{v['file']}:{v['line']}"
             label = (f"{v['general_name']} (blob {blob[:12]})" if v.get("general_name") and blob
                      else f"blob {blob[:12]}" if blob else "unknown model")
-        g = groups.setdefault(key, {"model": label, "resolved": {"blob": blob, "tags": tags, "how": mhow},
+            how = "no tag known: the GGUF name and weights blob the log prints"
+        g = groups.setdefault(key, {"model": label, "resolved": {"blob": blob, "tags": tags, "how": how},
                                     "loads": [], "recommendations": []})
         g["loads"].append(v)
     out = list(groups.values())

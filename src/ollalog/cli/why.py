@@ -64,6 +64,12 @@ def why(
         raise typer.BadParameter("give at least one log file, directory, glob or -", param_hint="LOGS")
     if model is None and not all_models:
         raise typer.BadParameter("name a model, or use --all", param_hint="MODEL")
+    if model is not None:
+        from ..models import ModelName
+        try:
+            ModelName.parse(model)
+        except UsageError as e:
+            raise typer.BadParameter(str(e), param_hint="MODEL") from None
 
     failures: list[InputError] = []
 

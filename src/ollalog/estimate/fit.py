@@ -55,7 +55,7 @@ class Fit:
         L = self.blocks
         budget = free - self.target * self.devices
         need_full = self.model_full + kv + self.compute
-        s = self.block_weights + kv / L
+        s = self.block_weights + kv / max(L, 1)
         blocks = np.clip(np.floor((budget - (self.compute_partial or self.compute)) / s), 0, L)
         layers = np.where(need_full <= budget, L + 1, blocks)
         ng = self.requested if num_gpu is None else num_gpu
@@ -73,9 +73,14 @@ def build(*, version, layers_total: Optional[int], free: list, target: Optional[
           ctx0: Optional[int], gpu_layers: Optional[int], kv_type: Optional[str], requested: Optional[int],
           fit_enabled: bool = True) -> Optional[Fit]:
     notes: list = []
-    if not layers_total or layers_total < 2 or not free:
+    if not free or (not layers_total and not breakdown):
         return None
-    L = layers_total - 1
+    if layers_total and layers_total >= 2:
+        L = layers_total - 1
+    else:
+        # the fit's breakdown without a layer count: whether it all fits, but not how many layers
+        L = 0
+        notes.append("no layer total in the log: only whether every layer fits can be estimated")
     T = float(target if target is not None else 1024 * MIB)
     if target is None:
         notes.append("fit target 1024 MiB per device (llama.cpp's default)")
@@ -91,7 +96,7 @@ def build(*, version, layers_total: Optional[int], free: list, target: Optional[
         notes.append("full-offload sizes from the buffers the runner allocated")
     if not model_full or context is None or compute is None:
         return None
-    if gpu_layers and model_gpu and gpu_layers <= L:
+    if gpu_layers and model_gpu and L and gpu_layers <= L:
         w = model_gpu / gpu_layers
     else:
         w = model_full / (L + 1)

@@ -99,17 +99,27 @@ def threshold_lines(v: dict) -> list:
         if n == 0:
             return "none"
         return f"{n}+" if lim and n >= lim else str(n)
-    out.append(f"all layers on the GPU up to num_ctx {fmt(full)}, at least one up to {fmt(anyg)} (parallel {P})")
+    def both(f_, a_):
+        if f_ == 0:
+            first = "no num_ctx keeps every layer on the GPU"
+        else:
+            first = f"every layer on the GPU up to num_ctx {fmt(f_)}"
+        if a_ is None:
+            return first
+        if a_ == 0:
+            return first + ", and none keeps even one"
+        return first + f", at least one up to {fmt(a_)}"
+    out.append(both(full, anyg) + f" (parallel {P})")
     p1 = th.get("parallel_1")
     if p1:
-        out.append(f"  at parallel 1: all up to {fmt(p1.get('num_ctx_full_gpu'))}, one up to {fmt(p1.get('num_ctx_any_gpu'))}")
+        out.append("  at parallel 1: " + both(p1.get("num_ctx_full_gpu"), p1.get("num_ctx_any_gpu")))
     for t in ("q8_0", "q4_0"):
         q = th.get(t)
         if not q:
             continue
         if q.get("allowed"):
-            out.append(f"  with flash attention and a {t} KV cache: all up to {fmt(q.get('num_ctx_full_gpu'))}, "
-                       f"one up to {fmt(q.get('num_ctx_any_gpu'))}")
+            out.append(f"  with flash attention and a {t} KV cache: " + both(q.get("num_ctx_full_gpu"),
+                                                                               q.get("num_ctx_any_gpu")))
         else:
             out.append(f"  {t} KV cache: not possible ({q.get('reason')})")
     if th.get("limit_note"):

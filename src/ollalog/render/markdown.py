@@ -9,12 +9,6 @@ def _cell(s) -> str:
     return str(s if s is not None else "-").replace("|", "\\|").replace("\n", " ")
 
 
-def _code(s: str) -> str:
-    fence = "`" * (max((len(r) for r in s.split("`")[1::2] if r == ""), default=0) + 1) if "`" in s else "`"
-    fence = "``" if "`" in s else "`"
-    return f"{fence}{s}{fence}" if "`" not in s else f"{fence} {s} {fence}"
-
-
 def render_why(report: dict) -> str:
     out = []
     files = [ld["file"] for g in _groups(report) for ld in g["loads"]]
@@ -23,7 +17,7 @@ def render_why(report: dict) -> str:
         res = g.get("resolved") or {}
         out.append(f"### `{g.get('model') or '?'}`")
         meta = []
-        if res.get("blob"):
+        if res.get("blob") and res["blob"][:12] not in (g.get("model") or ""):
             meta.append(f"blob `{res['blob'][:12]}`")
         if res.get("tags_sharing_blob") and len(res["tags_sharing_blob"]) > 1:
             meta.append("shared by " + ", ".join(f"`{t}`" for t in res["tags_sharing_blob"]))

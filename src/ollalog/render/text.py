@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 
 from . import ctx, estimate_line, gib, layers, place, shortest_paths, threshold_lines, when, where, whatif_line
 
@@ -31,15 +32,16 @@ def render_why(report: dict, *, color: bool = False, width: int = 100) -> str:
         res = g.get("resolved") or {}
         head = Text(g.get("model") or "?", style="bold")
         bits = []
-        if res.get("blob"):
+        if res.get("blob") and res["blob"][:12] not in (g.get("model") or ""):
             bits.append(f"blob {res['blob'][:12]}")
         if res.get("tags_sharing_blob") and len(res["tags_sharing_blob"]) > 1:
             bits.append("shared by " + ", ".join(res["tags_sharing_blob"]))
         if res.get("how"):
             bits.append(res["how"])
-        if bits:
-            head.append("  (" + "; ".join(bits) + ")", style="dim")
         con.print(head)
+        if bits:
+            for ln in textwrap.wrap("; ".join(bits), width=width - 1, initial_indent="  ", subsequent_indent="    "):
+                con.print(ln, style="dim")
         if one_file and g["loads"]:
             con.print(f"in {short(g['loads'][0]['file'])}", style="dim")
         t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", collapse_padding=True)
@@ -53,32 +55,39 @@ def render_why(report: dict, *, color: bool = False, width: int = 100) -> str:
                       gib(v.get("vram_available_bytes")), gib(v.get("required_full_bytes")), gib(v.get("kv_bytes")),
                       v.get("cause") or "-")
         con.print(t)
+        def para(text: str, indent: int, style: str = "", hang: int = 2) -> None:
+            """One paragraph, wrapped to the width with a hanging indent."""
+            lines = textwrap.wrap(text, width=width - 1, initial_indent=" " * indent,
+                                  subsequent_indent=" " * (indent + hang), break_on_hyphens=False) or [""]
+            for ln in lines:
+                con.print(ln, style=style)
+
         for v in g["loads"]:
             if v.get("placement") == "gpu" and v.get("cause") == "fits" and len(g["loads"]) > 1 and not v.get("whatif"):
                 continue
             con.print()
             line = Text(f"{where(v, short)}  ", style="bold")
             line.append(v.get("verdict") or "", style=STYLE.get(place(v), ""))
+            con.print(line)
             m = v.get("match")
             if m:
-                line.append(f"  [{m['tag']}: {m['confidence']}, {m['how']}]", style="dim")
-            con.print(line)
-            con.print("  " + (v.get("cause_text") or ""))
-            con.print("  " + estimate_line(v), style="dim")
+                para(f"as {m['tag']} ({m['confidence']} confidence: {m['how']})", 2, "dim")
+            para(v.get("cause_text") or "", 2)
+            para(estimate_line(v), 2, "dim")
             if (v.get("estimate") or {}).get("mismatch"):
-                con.print("    " + v["estimate"]["mismatch"], style="dim")
+                para(v["estimate"]["mismatch"], 4, "dim")
             for tl in threshold_lines(v):
-                con.print("  " + tl)
+                para(tl.strip(), 4 if tl.startswith("  ") else 2)
             wl = whatif_line(v)
             if wl:
-                con.print("  " + wl, style="bold")
+                para(wl, 2, "bold")
             keys = [e for e in v.get("evidence") or [] if e.get("key") and "continues" not in e]
             rest = len(v.get("evidence") or []) - len(keys)
             for e in keys[:6]:
                 txt = e["text"]
-                room = max(width - 14 - len(short(e["file"])), 20)
-                con.print(f"    {short(e['file'])}:{e['line']}  " + (txt if len(txt) <= room else txt[: room - 3] + "..."),
-                          style="dim")
+                head = f"    {short(e['file'])}:{e['line']}  "
+                room = max(width - 1 - len(head), 20)
+                con.print(head + (txt if len(txt) <= room else txt[: room - 3] + "..."), style="dim")
             if rest > 0:
                 con.print(f"    ... and {rest} more lines of this load (--format json lists them)", style="dim")
         recs = g.get("recommendations") or []
@@ -86,7 +95,7 @@ def render_why(report: dict, *, color: bool = False, width: int = 100) -> str:
             con.print()
             con.print("What to change", style="bold")
             for r in recs:
-                con.print(f"  {r['rank']}. {r['action']}: {r['effect']}")
-                for s in r.get("settings") or []:
-                    con.print(f"       {s}", style="dim")
+                para(f"{r['rank']}. {r['action']}: {r['effect']}", 2, hang=3)
+                for st in r.get("settings") or []:
+                    para(st, 5, "dim")
     return buf.getvalue().rstrip("\n") + "\n"
