@@ -167,9 +167,25 @@ def _fa_possible(f, est, version) -> tuple:
     return True, ""
 
 
+_THRESHOLDS: dict = {}
+
+
 def thresholds(f, est, version) -> dict:
     """num_ctx_full_gpu / num_ctx_any_gpu at the load's parallel, at parallel 1, and with a
-    quantised KV cache where the era and model allow it."""
+    quantised KV cache where the era and model allow it (computed once per distinct input)."""
+    ld = f.load
+    key = (E.signature(est), ld.get("parallel"), ld.get("num_ctx"), ld.get("kv_cache_type"),
+           ld.get("library"), version, _fa_possible(f, est, version))
+    hit = _THRESHOLDS.get(key)
+    if hit is None:
+        if len(_THRESHOLDS) > 4096:
+            _THRESHOLDS.clear()
+        hit = _THRESHOLDS[key] = _thresholds(f, est, version)
+    import copy
+    return copy.deepcopy(hit)
+
+
+def _thresholds(f, est, version) -> dict:
     ld = f.load
     P = ld.get("parallel") or 1
     lim = E.search_limit(est, ld.get("num_ctx"))

@@ -191,6 +191,22 @@ def _fit(facts, version, hp):
     return est
 
 
+def signature(est) -> tuple:
+    """A hashable digest of everything an estimator computes with: equal signatures give equal
+    curves, so repeated loads of one model on one server are estimated once."""
+    def freeze(v):
+        if isinstance(v, np.ndarray):
+            return tuple(v.tolist())
+        if isinstance(v, (list, tuple)):
+            return tuple(freeze(x) for x in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+        if hasattr(v, "__dict__"):
+            return freeze(vars(v))
+        return v
+    return (type(est).__name__,) + tuple((k, freeze(v)) for k, v in sorted(vars(est).items()) if k != "notes")
+
+
 def check(est) -> Check:
     """Re-run the logged numbers; compare with the logged layer count."""
     missing = [n for n in getattr(est, "notes", []) if "not in the log" in n]
