@@ -29,7 +29,7 @@ CAUSES = {
     "oom": "out of memory although the estimate fitted",
     "timeout": "the load timed out",
     "backend_failed": "planned for the GPU, ran on the CPU",
-    "macos_ram": "the model is larger than the Mac's GPU memory",
+    "macos_ram": "the model is larger than the Mac's GPU working set",
     "vram_not_recovered": "VRAM of an unloaded model had not come back",
     "vram_held_by_others": "VRAM held by other loaded models",
     "kv_too_big": "the KV cache at this context does not fit",
@@ -303,6 +303,7 @@ def explain_load(f, est, whatif: Optional[dict] = None) -> dict:
         out["estimate"] = {"era": None, "layers_offload": None, "matches_log": None,
                            "notes": [_no_estimate_reason(f)]}
         out["threshold"] = {"num_ctx_full_gpu": None, "num_ctx_any_gpu": None}
+    out["notes"] = _notes(f)
     cause, text, evs = _cause(f, est, out)
     out["cause"] = cause
     out["cause_title"] = CAUSES[cause]
@@ -310,6 +311,28 @@ def explain_load(f, est, whatif: Optional[dict] = None) -> dict:
     out["evidence"] = _evidence(f, evs)
     if whatif:
         out["whatif"] = _whatif(f, est, whatif, version)
+    return out
+
+
+def _notes(f) -> list:
+    """What else the log says about this load's memory: Ollama's own pre-flight guess (v0.30+,
+    only with other models loaded) and a retry with a smaller automatic context."""
+    out = []
+    for e in [x for x in f.context + f.evidence if x.event in ("evicting", "fits_alongside")]:
+        if "predicted" not in e.attrs:
+            continue
+        pred, avail = parse_size(e.attrs.get("predicted")), parse_size(e.attrs.get("available"))
+        verdict = "exceeds 80% of the free memory: other models evicted first" if e.event == "evicting" \
+            else "fits beside the models already loaded"
+        out.append({"line": e.line, "kind": "preflight",
+                    "text": f"Ollama's pre-flight guess {gib(pred)} for num_ctx x parallel "
+                            f"{e.attrs.get('predicted_num_ctx')} against {gib(avail)} free {verdict}"})
+    for e in f.evidence:
+        if e.event == "load_failed" and "reducing automatic context" in e.msg:
+            out.append({"line": e.line, "kind": "context_retry",
+                        "text": f"the automatic context was reduced from {e.attrs.get('old_num_ctx')} to "
+                                f"{e.attrs.get('new_num_ctx')} and the load retried once (a Modelfile or "
+                                "request num_ctx is never reduced)"})
     return out
 
 
@@ -430,11 +453,15 @@ def _cause(f, est, out) -> tuple:
     if placement == "gpu":
         return "fits", (f"Every layer fits: {numbers}." if numbers else "Every layer is on the GPU."), [ev_off, f.first("offloaded")]
     if placement in ("cpu", "partial") and lib == "metal":
-        sysm = f.first("system_memory")
+        sysm = f.first("system_memory") or next((e for e in f.context if e.event == "system_memory"), None)
         total = parse_size(sysm.attrs.get("total")) if sysm else None
         if placement == "cpu" and need and total and need > total:
             return "macos_ram", (f"On macOS a model larger than the system memory ({gib(total)}) is kept off "
                                  f"the GPU: it needs {gib(need)}."), [sysm, ev_off]
+        if need and avail and need > avail:
+            share = f" ({gib(avail)} of {gib(total)} of RAM)" if total else f" ({gib(avail)})"
+            return "macos_ram", (f"The model is larger than the GPU working set macOS allows{share}: {numbers}. "
+                                 f"{a} of {b} layers fit on the GPU; the rest run on the CPU."), [ev_off, sysm]
     # memory held by others: with the free VRAM of discovery the same estimate places more layers
     held = _held(f, est, out) or _runner_saw_more(f, est, out)
     if held is not None:
@@ -692,6 +719,13 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
             effect = f"every layer fits up to num_ctx {qf}" + (" (this num_ctx included)" if n and qf >= n else "")
             settings = [f"server: {envs}"] + (["q4_0 halves the KV cache again at some cost in quality"] if t == "q4_0" else [])
             recs.append(_rec(envs, effect, qf, settings, ref))
+    if cause == "macos_ram":
+        need = v.get("required_full_bytes")
+        mib_need = int(need / MIB) + 1 if need else None
+        recs.append(_rec("a smaller quantisation, or more GPU memory for the Mac", v["cause_text"], None,
+                         [f"sudo sysctl iogpu.wired_limit_mb={mib_need} (macOS 14+; until reboot) lets the GPU use "
+                          f"{gib(need)}" if mib_need else "sudo sysctl iogpu.wired_limit_mb=<MiB> (macOS 14+)",
+                          "or a smaller quantisation of the model"], ref))
     if cause == "model_too_big":
         need, avail = v.get("required_full_bytes"), v.get("vram_available_bytes")
         short = (need - avail) if need and avail else None

@@ -99,9 +99,12 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
         raise ModelNotLoaded(f"{name.short()} never loaded in {_files(inputs)}"
                              f" ({resolved['how']}); models that loaded: {listing}")
     verdicts = []
+    params = (manifest.params if manifest is not None else None) or {}
     for r in chosen:
-        v = _explain(facts[r["load_idx"]], asked)
+        f = facts[r["load_idx"]]
+        v = _explain(f, asked)
         v["match"] = r["match"]
+        v["num_ctx_source"] = _num_ctx_source(v, params if manifest is not None else None, f)
         verdicts.append(v)
     recs = explain.recommendations(verdicts, resolved)
     group = {"model": name.short(), "resolved": resolved, "loads": verdicts, "recommendations": recs}
@@ -174,6 +177,20 @@ def _expected_num_ctx(v: dict, params: dict, f) -> Optional[int]:
     if train and n > train and (version is None or version >= (0, 9, 3)):
         n = train
     return n
+
+
+def _num_ctx_source(v: dict, params: Optional[dict], f) -> Optional[str]:
+    """Where the load's num_ctx came from: the tag's Modelfile, the server's default (automatic:
+    the only kind v0.30+ may reduce and retry after an out-of-memory load), or neither (a request's
+    options or OLLAMA_CONTEXT_LENGTH); None without the tag's params."""
+    if params is None or v.get("num_ctx") is None:
+        return None
+    if params.get("num_ctx") is not None:
+        return "modelfile" if _expected_num_ctx(v, params, f) == v["num_ctx"] else "request"
+    env = (f.config.get("OLLAMA_CONTEXT_LENGTH") or "").strip()
+    if env.isdigit() and int(env) > 0 and int(env) == v["num_ctx"]:
+        return "OLLAMA_CONTEXT_LENGTH"
+    return "default" if _expected_num_ctx(v, params, f) == v["num_ctx"] else "request"
 
 
 def _score(v: dict, m, f) -> tuple:
