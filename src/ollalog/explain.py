@@ -71,41 +71,40 @@ def _no_gpu(f) -> Optional[tuple]:
     none, 'runner' when the runner itself had no GPU backend."""
     cfg = f.config
     cev = f.config_event
-    off = f.first("offload")
-    ev, reasons = [], []
-    inv = [g for g in f.gpus if g.get("origin") == "server"]
+    found: list = []          # (reason, event, decisive): a complaint about one GPU is not decisive
     for e in f.context:
         if e.event == "no_gpu":
-            ev.append(e); reasons.append("GPU discovery found no compatible GPU")
+            found.append(("GPU discovery found no compatible GPU", e, True))
         elif e.event == "gpu_unsupported":
-            ev.append(e); reasons.append(e.msg.split(",")[0])
+            found.append((e.msg.split(",")[0], e, False))
         elif e.event == "dynamic_libraries":
             runners = e.attrs.get("runners") or e.msg
             names = re.findall(r"[A-Za-z0-9_]+", runners.replace("Dynamic LLM libraries", ""))
             if names and all(n.startswith("cpu") for n in names):
-                ev.append(e); reasons.append("this build has CPU runners only")
+                found.append(("this build has CPU runners only", e, True))
     for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
         v = (cfg.get(name) or "").strip()
         if v in ("-1", "none", "void") and cev is not None:
-            ev.append(cev); reasons.append(f"{name}={v} hides every GPU")
+            found.append((f"{name}={v} hides every GPU", cev, True))
     llm_lib = (cfg.get("OLLAMA_LLM_LIBRARY") or "").strip().lower()
     if llm_lib.startswith("cpu") and cev is not None:
-        ev.append(cev); reasons.append(f"OLLAMA_LLM_LIBRARY={llm_lib} forces the CPU runner")
+        found.append((f"OLLAMA_LLM_LIBRARY={llm_lib} forces the CPU runner", cev, True))
+    inv = [g for g in f.gpus if g.get("origin") == "server"]
     if inv and all((g.get("library") or "") == "cpu" for g in inv):
-        reasons.append("the server's GPU inventory lists only the CPU")
-        ev += [e for e in f.context if e.event == "inference_compute"][:1]
-    line = None
+        first = next((e for e in f.context if e.event == "inference_compute"), None)
+        found.append(("the server's GPU inventory lists only the CPU", first, True))
+    off = f.first("offload")
     if off is not None:
         from .estimate.legacy import parse_offload
         line = parse_offload(off.attrs, off.msg)
         if line is not None and line.library == "cpu":
-            ev.append(off); reasons.append("the estimate ran against system memory (library=cpu)")
+            found.append(("the estimate ran against system memory (library=cpu)", off, True))
         elif line is not None and line.available == [0]:
-            ev.append(off); reasons.append("the GPU reported 0 B free: no usable GPU memory")
+            found.append(("the GPU reported 0 B free: no usable GPU memory", off, True))
     gpu_inv = any(g.get("library") not in (None, "cpu") for g in inv)
-    if reasons and not (gpu_inv and all(r.startswith(("amdgpu", "[", "CUDA", "unsupported", "experimental",
-                                                          "dropping", "skipping")) for r in reasons)):
-        return "; ".join(dict.fromkeys(reasons)), ev, "server"
+    if any(d for _, _, d in found) or (found and not gpu_inv):
+        reasons = list(dict.fromkeys(r for r, _, _ in found))
+        return "; ".join(reasons), [e for _, e, _ in found if e is not None], "server"
     # the runner: a CPU build, or no GPU backend, device or buffer at all; not when the plan itself
     # kept every layer off the GPU (then the CPU runner is its consequence, not a cause)
     ld = f.load
@@ -466,7 +465,7 @@ def _cause(f, est, out) -> tuple:
     held = _held(f, est, out) or _runner_saw_more(f, est, out)
     if held is not None:
         return held
-    nr = [e for e in f.context if e.event == "vram_not_recovered" and e.line > _last_load_end(f)]
+    nr = [e for e in f.context if e.event == "vram_not_recovered"]
     if nr and placement in ("cpu", "partial"):
         return "vram_not_recovered", ("The VRAM of the model unloaded just before had not come back when this load "
                                       "was planned (`gpu VRAM usage didn't recover within timeout`)"
@@ -528,12 +527,6 @@ def _num_ctx(ld: dict) -> Optional[int]:
     if ld.get("num_ctx"):
         return ld["num_ctx"]
     return ld.get("ctx_size") if not ld.get("parallel") else None
-
-
-def _last_load_end(f) -> int:
-    """The last line of the previous load of the same server start (0 when none)."""
-    ends = [o.get("end_line") or o.get("line") or 0 for o in f.earlier]
-    return max(ends) if ends else 0
 
 
 def _starved(f, est, out, anyg):

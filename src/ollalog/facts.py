@@ -31,7 +31,8 @@ def _names(names) -> str:
 
 
 # every load with its server start (the last `server config`, or a `Listening on` not preceded by
-# one, at or before it) and the end of the load before it in the same file; each later query joins
+# one, at or before it) and the first line of the load before it in the same file (`prev_end`:
+# what the scheduler said since that load began concerns this one); each later query joins
 # these bounds with a small, pre-filtered set of rows, so the cost grows with the loads, not with
 # loads x events
 BOUNDS_SQL = f"""
@@ -43,7 +44,7 @@ WITH starts AS (
     FROM events WHERE event IN ('server_config', 'listening')) s
   WHERE event = 'server_config' OR prev IS DISTINCT FROM 'server_config'),
 ls AS (SELECT load_idx, file, line, end_line,
-              lag(end_line) OVER (PARTITION BY file ORDER BY line) AS prev_end FROM loads),
+              lag(line) OVER (PARTITION BY file ORDER BY line) AS prev_end FROM loads),
 b AS (
   SELECT ls.load_idx, ls.file, ls.line, ls.end_line, coalesce(s.line, 0) AS start, ls.prev_end
   FROM ls ASOF LEFT JOIN starts s ON s.file = ls.file AND s.line <= ls.line)
