@@ -50,6 +50,8 @@ typedef struct {
   int64_t t_desktop; int has_desktop;
   int jday; int64_t jsod; int has_journal;
   int json, cri_partial;
+  const char* cri_raw; size_t cri_raw_n; /* a CRI line's text after `stdout P `, blanks kept */
+  int cri_sep; /* the space after `P` was inside the line, not among its end blanks */
   ol_buf arena; /* host and ident bytes */
 } ctx_t;
 
@@ -102,8 +104,10 @@ struct ol_engine {
   pending_t* pending; int64_t n_pending, cap_pending;
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line; ol_buf held_text; ctx_t held_ctx;
+  int held_inq, held_skip, held_capped; /* quoting state at the end of held_text; cut at max_line */
   /* CRI partial lines */
-  int cri; int64_t cri_line; ol_buf cri_text; ctx_t cri_ctx;
+  int cri; int64_t cri_line; ol_buf cri_text; ctx_t cri_ctx; int cri_capped;
+  const char* trail_p; size_t trail_n; /* blanks cut from the end of the current physical line */
   /* scratch */
   ol_buf line, tmp, arena, jarena, joined;
   attr_t* attrs; int64_t n_attrs, cap_attrs;
@@ -803,8 +807,15 @@ static void agg_add(agg_t* a, int st) {
   if (st == ST_PARSED || st == ST_HELD) a->any_parsed = 1;
 }
 
-static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int oversized, agg_t* agg) {
-  int done = 0;
+/* the reference's _status: a line's status from its payloads' (whole == 2: a JSON record) */
+static int line_status(int whole, const agg_t* a, int oversized) {
+  if (whole == 2) return ST_PARSED;
+  if (!a->count) return ST_UNKNOWN;
+  if (a->any_malformed || oversized) return ST_MALFORMED;
+  return a->any_parsed ? ST_PARSED : ST_UNKNOWN;
+}
+
+static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int oversized, agg_t* agg, int done) {
   /* fast path: no wrapper can start with "time=" or "[GIN] ", the bulk of a plain log */
   if (n >= 6 && ((s[0] == 't' && !memcmp(s, "time=", 5)) || (s[0] == '[' && !memcmp(s, "[GIN] ", 6)))) {
     agg_add(agg, process_payload(e, s, n, c, oversized));
@@ -844,7 +855,7 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
           size_t end = nl ? (size_t)(nl - t) : tn;
           size_t pn = end - start;
           if (pn && t[start + pn - 1] == '\r') pn--;
-          unwrap(e, t + start, pn, c, depth + 1, oversized, agg);
+          unwrap(e, t + start, pn, c, depth + 1, oversized, agg, 0);
           if (!nl) break;
           start = end + 1;
         }
@@ -867,6 +878,9 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
           c->cri_partial = s[7] == 'P';
           size_t m = 8 + (n > 8 && s[8] == ' ');
           s += m; n -= m;
+          c->cri_raw = s;
+          c->cri_raw_n = n;
+          c->cri_sep = m == 9;
           done |= D_DESK | D_JOURNAL | D_IDENT | D_COMPOSE;
         } else {
           size_t hs, he, is, ie, ps, pe;
@@ -1501,6 +1515,79 @@ static int is_native_err(const char* p, size_t n) {
   return dot > 1 && ext_in(p + dot, colon - dot, exts);
 }
 
+/* where a slog record glued after other text starts ("...context 800time=2025-..."), or -1 */
+static int64_t glued_at(const char* p, size_t n) {
+  for (size_t q = 0; q + 16 <= n; q++) {
+    const char* g = find_sub(p + q, n - q, "time=", 5);
+    if (!g) break;
+    size_t gi = (size_t)(g - p);
+    if (gi + 16 <= n && digits_at(p, n, gi + 5, 4) >= 0 && p[gi + 9] == '-' && digits_at(p, n, gi + 10, 2) >= 0 &&
+        p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T')
+      return (int64_t)gi;
+    q = gi;
+  }
+  return -1;
+}
+
+/* the reference's _classify_plain: panic, probe, system, llama.cpp; 0 when nothing matched */
+static int classify_plain(ol_engine* e, rec_t* r, const char* p, size_t n, const ctx_t* c) {
+  int start;
+  const char* rs = p;
+  size_t rn = n;
+  while (rn && is_ws((unsigned char)rs[rn - 1])) rn--;
+  if (is_panic(p, n, &start)) {
+    rec_init(e, r, K_PANIC);
+    r->msg = arena_put(e, rs, rn);
+    if (start) r->event = event_id(e, "panic", 5);
+    return 1;
+  }
+  if (is_probe(p, n)) {
+    rec_init(e, r, K_PROBE);
+    r->msg = arena_put(e, rs, rn);
+    return 1;
+  }
+  if ((c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) ||
+      (n >= 6 && starts(p, n, "-- ") && p[n - 3] == ' ' && p[n - 2] == '-' && p[n - 1] == '-')) {
+    rec_init(e, r, K_SYSTEM);
+    if (c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) r->source = arena_put(e, "systemd", 7);
+    r->msg = arena_put(e, rs, rn);
+    return 1;
+  }
+  /* llama.cpp: func: msg  |  mod  func: msg */
+  if (n && (is_alpha((unsigned char)p[0]) || p[0] == '_')) {
+    size_t k = 1;
+    while (k < n && is_word((unsigned char)p[k])) k++;
+    if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
+      native_rec(e, r, p, k, 1, k + 1 < n ? p + k + 2 : p + n, k + 1 < n ? n - k - 2 : 0);
+      return 1;
+    }
+  }
+  if (n && is_lower((unsigned char)p[0])) {
+    size_t m = 0;
+    while (m < n && is_lower((unsigned char)p[m])) m++;
+    if (m >= 2 && m <= 5 && m < n && p[m] == ' ') {
+      size_t f = m;
+      while (f < n && p[f] == ' ') f++;
+      if (f < n && (is_alpha((unsigned char)p[f]) || p[f] == '_')) {
+        size_t g = f + 1;
+        while (g < n && is_word((unsigned char)p[g])) g++;
+        if (g < n && p[g] == ':' && (g + 1 == n || p[g + 1] == ' ')) {
+          native_rec(e, r, p + f, g - f, 1, g + 1 < n ? p + g + 2 : p + n, g + 1 < n ? n - g - 2 : 0);
+          return 1;
+        }
+      }
+    }
+  }
+  const char* t = p;
+  size_t tn = n;
+  while (tn && (t[tn - 1] == '.' || t[tn - 1] == ' ')) tn--;
+  if (starts(p, n, "Device ") || starts(p, n, "[SYCL] ") || is_native_err(p, n) || tn == 0 || starts(p, n, "...")) {
+    native_rec(e, r, NULL, 0, 0, p, n);
+    return 1;
+  }
+  return 0;
+}
+
 static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int oversized, int64_t lineno) {
   rec_t r;
   int st = ST_PARSED;
@@ -1513,82 +1600,22 @@ static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int o
   } else if (golog_line(e, &r, p, n)) {
   } else if (extsrv_line(e, &r, p, n)) {
   } else {
-    int start;
-    const char* rs = p;
-    size_t rn = n;
-    while (rn && is_ws((unsigned char)rs[rn - 1])) rn--;
-    if (is_panic(p, n, &start)) {
-      rec_init(e, &r, K_PANIC);
-      r.msg = arena_put(e, rs, rn);
-      if (start) r.event = event_id(e, "panic", 5);
-    } else if (is_probe(p, n)) {
-      rec_init(e, &r, K_PROBE);
-      r.msg = arena_put(e, rs, rn);
-    } else if ((c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) ||
-               (n >= 6 && starts(p, n, "-- ") && p[n - 3] == ' ' && p[n - 2] == '-' && p[n - 1] == '-')) {
-      rec_init(e, &r, K_SYSTEM);
-      if (c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) r.source = arena_put(e, "systemd", 7);
-      r.msg = arena_put(e, rs, rn);
-    } else {
-      /* llama.cpp: func: msg  |  mod  func: msg */
-      size_t k = 0;
-      int found = 0;
-      if (n && (is_alpha((unsigned char)p[0]) || p[0] == '_')) {
-        k = 1;
-        while (k < n && is_word((unsigned char)p[k])) k++;
-        if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
-          native_rec(e, &r, p, k, 1, k + 1 < n ? p + k + 2 : p + n, k + 1 < n ? n - k - 2 : 0);
-          found = 1;
-        }
+    int64_t gi = glued_at(p, n);
+    if (gi > 0) {
+      /* text glued in front of a slog record: the text is read on its own */
+      rec_t f;
+      if (!classify_plain(e, &f, p, (size_t)gi, c)) {
+        rec_init(e, &f, K_FRAGMENT);
+        f.msg = arena_put(e, p, (size_t)gi);
       }
-      if (!found && n && is_lower((unsigned char)p[0])) {
-        size_t m = 0;
-        while (m < n && is_lower((unsigned char)p[m])) m++;
-        if (m >= 2 && m <= 5 && m < n && p[m] == ' ') {
-          size_t f = m;
-          while (f < n && p[f] == ' ') f++;
-          if (f < n && (is_alpha((unsigned char)p[f]) || p[f] == '_')) {
-            size_t g = f + 1;
-            while (g < n && is_word((unsigned char)p[g])) g++;
-            if (g < n && p[g] == ':' && (g + 1 == n || p[g + 1] == ' ')) {
-              native_rec(e, &r, p + f, g - f, 1, g + 1 < n ? p + g + 2 : p + n, g + 1 < n ? n - g - 2 : 0);
-              found = 1;
-            }
-          }
-        }
-      }
-      if (!found) {
-        const char* t = p;
-        size_t tn = n;
-        while (tn && (t[tn - 1] == '.' || t[tn - 1] == ' ')) tn--;
-        if (starts(p, n, "Device ") || starts(p, n, "[SYCL] ") || is_native_err(p, n) || tn == 0 || starts(p, n, "...")) {
-          native_rec(e, &r, NULL, 0, 0, p, n);
-          found = 1;
-        }
-      }
-      if (!found) {
-        /* text glued in front of a slog record: "...context 800time=2025-..." */
-        for (size_t q = 0; q + 16 <= n; q++) {
-          const char* g = find_sub(p + q, n - q, "time=", 5);
-          if (!g) break;
-          size_t gi = (size_t)(g - p);
-          if (gi + 16 <= n && digits_at(p, n, gi + 5, 4) >= 0 && p[gi + 9] == '-' && digits_at(p, n, gi + 10, 2) >= 0 &&
-              p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T') {
-            rec_t f;
-            rec_init(e, &f, K_FRAGMENT);
-            f.msg = arena_put(e, p, gi);
-            f.truncated |= oversized;
-            emit(e, &f, c, lineno);
-            e->arena.len = 0;
-            e->n_attrs = 0;
-            parse_slog(e, &r, p + gi, n - gi);
-            found = 1;
-            break;
-          }
-          q = gi;
-        }
-      }
-      if (!found) return ST_UNKNOWN;
+      f.truncated |= oversized;
+      if (f.malformed) st = ST_MALFORMED;
+      emit(e, &f, c, lineno);
+      e->arena.len = 0;
+      e->n_attrs = 0;
+      parse_slog(e, &r, p + gi, n - (size_t)gi);
+    } else if (!classify_plain(e, &r, p, n, c)) {
+      return ST_UNKNOWN;
     }
   }
   r.truncated |= oversized;
@@ -1597,16 +1624,46 @@ static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int o
   return st;
 }
 
-static int open_quote(const char* s, size_t n) {
-  int in_q = 0;
-  for (size_t i = 0; i < n; i++) {
+/* the reference's quote_state: carry (in_q, skip) over s[0..n) */
+static void quote_state(const char* s, size_t n, int* in_q, int* skip) {
+  size_t i = (*skip && *in_q) ? 1 : 0;
+  int q = *in_q;
+  while (i < n) {
     char c = s[i];
-    if (in_q) {
+    if (q) {
       if (c == '\\') i++;
-      else if (c == '"') in_q = 0;
-    } else if (c == '"') in_q = 1;
+      else if (c == '"') q = 0;
+    } else if (c == '"') q = 1;
+    i++;
   }
-  return in_q;
+  *in_q = q;
+  *skip = i > n;
+}
+
+/* the reference's Joined.add: append what fits of p[0..n) under `limit` bytes, cut at a character
+ * boundary; 1 when this piece reached the limit (*capped is set and nothing more is appended) */
+static int capped_put(ol_buf* b, int64_t limit, int* capped, const char* p, size_t n) {
+  if (*capped) return 0;
+  int64_t room = limit - b->len;
+  if ((int64_t)n > room) {
+    size_t k = room > 0 ? (size_t)room : 0;
+    while (k > 0 && k < n && ((unsigned char)p[k] & 0xC0) == 0x80) k--;
+    ol_buf_put(b, p, (int64_t)k);
+    *capped = 1;
+    return 1;
+  }
+  ol_buf_put(b, p, (int64_t)n);
+  return 0;
+}
+
+/* append " " + piece to the held record; 1 when it reached max_line (the rest is cut) */
+static int held_add(ol_engine* e, const char* p, size_t n) {
+  if (capped_put(&e->held_text, e->opt.max_line, &e->held_capped, " ", 1) ||
+      capped_put(&e->held_text, e->opt.max_line, &e->held_capped, p, n))
+    return 1;
+  quote_state(" ", 1, &e->held_inq, &e->held_skip);
+  quote_state(p, n, &e->held_inq, &e->held_skip);
+  return 0;
 }
 
 static void release_held(ol_engine* e);
@@ -1616,16 +1673,29 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
   int64_t lineno = e->lineno;
   if (e->cri && c->transport != T_CRI) release_cri(e);
   if (c->transport == T_CRI && (c->cri_partial || e->cri)) {
+    const char* q = p;
+    size_t qn = n;
     if (!e->cri) {
       e->cri = 1;
       e->cri_line = lineno;
       e->cri_text.len = 0;
+      e->cri_capped = 0;
       ctx_copy(&e->cri_ctx, c);
+    } else {
+      /* a later part continues the text as it is, blanks included */
+      q = c->cri_raw;
+      qn = c->cri_raw_n;
     }
-    ol_buf_put(&e->cri_text, p, (int64_t)n);
+    int over = capped_put(&e->cri_text, e->opt.max_line, &e->cri_capped, q, qn);
+    if (c->cri_partial && !over) {
+      size_t skip = !c->cri_sep && e->trail_n ? 1 : 0;
+      over = capped_put(&e->cri_text, e->opt.max_line, &e->cri_capped, e->trail_p + skip, e->trail_n - skip);
+    }
+    if (over && !oversized) e->st.oversized++; /* the joined record reached the line limit: cut */
+    if (oversized) e->cri_capped = 1;
     if (c->cri_partial) {
       e->st.continued++;
-      return ST_PARSED;
+      return e->cri_capped ? ST_MALFORMED : ST_PARSED;
     }
     return release_cri(e);
   }
@@ -1650,6 +1720,8 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     e->held_line = lineno;
     e->held_text.len = 0;
     ol_buf_put(&e->held_text, p, (int64_t)n);
+    e->held_inq = e->held_skip = e->held_capped = 0;
+    quote_state(p, n, &e->held_inq, &e->held_skip);
     ctx_copy(&e->held_ctx, c);
     return ST_HELD;
   }
@@ -1665,6 +1737,7 @@ static void release_held(ol_engine* e) {
   /* parse from a private copy: the text buffer is reused */
   ol_buf text = e->held_text;
   parse_slog(e, &r, text.p, (size_t)text.len);
+  r.truncated |= e->held_capped;
   emit(e, &r, &e->held_ctx, e->held_line);
   if (r.malformed) {
     e->st.parsed--;
@@ -1685,11 +1758,12 @@ static int release_cri(ol_engine* e) {
   ctx_t c;
   memset(&c, 0, sizeof(c));
   ctx_copy(&c, &e->cri_ctx);
-  int st = process_payload(e, e->joined.p ? e->joined.p : "", (size_t)e->joined.len, &c, 0);
-  if (st == ST_HELD) {
-    release_held(e);
-    st = ST_PARSED;
-  }
+  /* read as the line it was before Kubernetes cut it */
+  agg_t agg = {0, 0, 0};
+  int whole = unwrap(e, e->joined.p ? e->joined.p : "", (size_t)e->joined.len, &c, 0, e->cri_capped, &agg,
+                     D_TS | D_DESK | D_JOURNAL | D_IDENT | D_COMPOSE);
+  int st = line_status(whole, &agg, e->cri_capped);
+  release_held(e);
   ol_buf_free(&c.arena);
   e->lineno = saved;
   return st;
@@ -1715,7 +1789,7 @@ static int continues(ol_engine* e, const char* s, size_t n) {
   if (i == n) return 0;
   const char* b = s + i;
   size_t bn = n - i;
-  if (open_quote(e->held_text.p, (size_t)e->held_text.len)) {
+  if (e->held_inq) {
     ctx_t tmp;
     memset(&tmp, 0, sizeof(tmp));
     ctx_init(&tmp);
@@ -1776,18 +1850,27 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
     s = e->line.p;
     n = (size_t)e->line.len;
   }
+  size_t full = n;
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  e->trail_p = s + n;
+  e->trail_n = full - n;
   if (is_box_tail((const unsigned char*)s, n)) {
     n -= 3;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    e->trail_n = 0;
   }
   if (e->held && n && (s[0] == ' ' || s[0] == '\t') && continues(e, s, n)) {
     const char* t = s;
     size_t tn = n;
     strip_st(&t, &tn);
-    ol_buf_putc(&e->held_text, ' ');
-    ol_buf_put(&e->held_text, t, (int64_t)tn);
     st->continued++;
+    if (held_add(e, t, tn)) {
+      /* the joined record reached the line limit: cut and counted like a long line */
+      if (!oversized) st->oversized++;
+      count(e, ST_MALFORMED);
+      release_held(e);
+      return;
+    }
     count(e, oversized ? ST_MALFORMED : ST_PARSED);
     return;
   }
@@ -1801,15 +1884,9 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   memset(&c, 0, sizeof(c));
   ctx_init(&c);
   agg_t agg = {0, 0, 0};
-  int whole = unwrap(e, s, n, &c, 0, oversized, &agg);
+  int whole = unwrap(e, s, n, &c, 0, oversized, &agg, 0);
   ol_buf_free(&c.arena);
-  int status;
-  if (whole == 2) status = ST_PARSED;
-  else if (!agg.count) status = ST_UNKNOWN;
-  else if (agg.any_malformed || oversized) status = ST_MALFORMED;
-  else if (agg.any_parsed) status = ST_PARSED;
-  else status = ST_UNKNOWN;
-  count(e, status);
+  count(e, line_status(whole, &agg, oversized));
 }
 
 /* ---- engine API ---------------------------------------------------------------------------------- */

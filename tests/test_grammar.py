@@ -314,14 +314,44 @@ def test_kubernetes_cri_partial_lines_joined(read_bytes):
     assert counts(t) == {"physical": 4, "parsed": 4, "continued": 2, "slog": 1, "llama": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: trailing blanks are stripped from every physical line before the "
-                                       "CRI `P` payload is joined, so a record split right after a space loses it")
 def test_kubernetes_cri_partial_split_after_a_space(read_bytes):
     data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=routes.go:1238 '
             b'msg="Listening on 127.0.0.1:11434 \n'
             b'2025-04-27T08:00:01.7Z stdout F (version 0.6.5)"\n')
     t = read_bytes(data)
     assert rows(t.events) == [listening(transport="cri")]
+
+
+def test_kubernetes_cri_partial_split_before_a_space(read_bytes):
+    """The next part's leading blanks are text too: `... 127.0.0.1:11434` + ` (version 0.6.5)"`."""
+    data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=routes.go:1238 '
+            b'msg="Listening on 127.0.0.1:11434\n'
+            b'2025-04-27T08:00:01.6Z stdout P  \n'
+            b'2025-04-27T08:00:01.7Z stdout F (version 0.6.5)"\n')
+    t = read_bytes(data)
+    assert rows(t.events) == [listening(transport="cri")]
+    assert counts(t) == {"physical": 3, "parsed": 3, "continued": 2, "slog": 1}
+
+
+def test_kubernetes_cri_parts_capped_like_one_line(read_bytes):
+    """Parts joined past the line limit: the record is cut there, the part that crossed it and the
+    parts after it lost text (malformed), the cut is counted once."""
+    part = b"2025-04-27T08:00:01.5Z stdout P " + b"y" * 40 + b"\n"
+    data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m v="\n'
+            + part * 4 + b'2025-04-27T08:00:01.7Z stdout F end"\n')
+    t = read_bytes(data, max_line=150)
+    (r,) = rows(t.events)
+    assert (r["msg"], r["truncated"]) == ("m", True)
+    assert len(r["attrs"][0][1]) == 150 - len(b'time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m v="')
+    assert counts(t) == {"physical": 6, "parsed": 3, "malformed": 3, "continued": 5, "oversized": 1, "slog": 1}
+
+
+def test_kubernetes_cri_first_part_blank(read_bytes):
+    """A record that starts after blanks reads as it would unsplit."""
+    data = (b"2025-04-27T08:00:01.5Z stdout P   llm_load_tensors: offloaded 65/65\n"
+            b"2025-04-27T08:00:01.7Z stdout F  layers to GPU\n")
+    t = read_bytes(data)
+    assert rows(t.events) == [offloaded(transport="cri", time=utc(2025, 4, 27, 8, 0, 1, 500000))]
 
 
 def test_pino_json_wrapping_two_records(read_bytes):
@@ -453,6 +483,56 @@ def test_pager_cut_value(read_bytes):
     assert counts(t) == {"physical": 2, "parsed": 1, "unknown": 1, "slog": 1}
 
 
+STACK = b"\t/go/src/github.com/ollama/ollama/server/routes.go:%d +0x1d\n"
+STRAY = (b'time=2025-04-27T10:00:00.123+02:00 level=DEBUG source=server.go:620 msg="completion request" '
+         b'prompt="say \\"hi\\" and a stray one\n')
+
+
+def test_unterminated_quote_joins_indented_lines_up_to_the_limit(read_bytes):
+    """A quote that never closes takes the indented lines after it, like any wrapped value, but
+    only up to the line limit: the joined record is cut there and counted, the rest is read on
+    its own."""
+    data = STRAY + b"".join(STACK % i for i in range(10)) + SLOG.encode() + b"\n"
+    t = read_bytes(data, max_line=300)
+    got = rows(t.events)
+    first = got[0]
+    assert (first["msg"], first["truncated"], first["event"]) == ("completion request", True, None)
+    (key, value), = first["attrs"]
+    assert key == "prompt" and value.startswith('say "hi" and a stray one /go/src/')
+    assert [r["kind"] for r in got[1:]] == ["panic"] * 7 + ["slog"]
+    assert got[1]["msg"] == "/go/src/github.com/ollama/ollama/server/routes.go:3 +0x1d"
+    assert counts(t) == {"physical": 12, "parsed": 11, "malformed": 1, "continued": 3, "oversized": 1,
+                         "slog": 2, "panic": 7}
+
+
+def test_unterminated_quote_two_megabytes(read_bytes):
+    """The shape that took minutes when the quote was rescanned for every line: a stray quote, then
+    2 MB of an indented stack trace. (Its speed is measured in benchmarks/stray_quote.py.)"""
+    n = 2_000_000 // len(STACK % 100)
+    data = STRAY + b"".join(STACK % (100 + i % 900) for i in range(n))
+    t = read_bytes(data)
+    ln = line_row(t)
+    assert (ln["physical"], ln["oversized"], ln["malformed"]) == (n + 1, 1, 1)
+    piece = len(STACK % 100) - 1  # a joined line: one blank for the tab, no newline
+    assert ln["continued"] == ((1 << 20) - (len(STRAY) - 1)) // piece + 1
+    first = rows(t.events)[0]
+    assert first["truncated"] and len(first["attrs"][0][1].encode()) < 1 << 20
+    assert ln["panic"] == n - ln["continued"]
+
+
+def test_quote_state_carried_across_lines(read_bytes):
+    """An escaped backslash at the end of a line does not escape the joining blank, an escaped
+    quote does not close the value, and the record closes where the quote does."""
+    data = (b'time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m a="x\\\\\n'
+            b'  y\\" z\n'
+            b'  w" b=2\n'
+            b"  not=joined-after-close c=3\n")
+    t = read_bytes(data)
+    (r,) = rows(t.events)
+    assert r["attrs"] == [("a", 'x\\ y" z w'), ("b", "2"), ("not", "joined-after-close"), ("c", "3")]
+    assert counts(t) == {"physical": 4, "parsed": 4, "continued": 3, "slog": 1}
+
+
 GLUED_SLOG = ('time=2025-08-08T14:28:48.819Z level=WARN source=gpu.go:434 msg="error looking up nvidia GPU memory"')
 
 
@@ -466,17 +546,25 @@ def test_glued_text_before_a_record(read_bytes):
     assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "other": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: the PROBE grammar (`cuda driver library`) matches before the "
-                                       "glued-record check, so the slog record glued after the probe text is "
-                                       "lost inside one probe event's msg")
 def test_glued_probe_text_two_events(read_bytes):
     t = read_bytes(f"cuda driver library failed to get device context 800{GLUED_SLOG}\n".encode())
-    got = rows(t.events)
-    assert len(got) == 2
-    assert got[0]["msg"] == "cuda driver library failed to get device context 800"
-    assert got[0]["kind"] in ("probe", "fragment")
-    assert got[1] == ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
-                        msg="error looking up nvidia GPU memory", event="gpu_error")
+    assert rows(t.events) == [
+        ev(kind="probe", msg="cuda driver library failed to get device context 800"),
+        ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
+           msg="error looking up nvidia GPU memory", event="gpu_error"),
+    ]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "probe": 1}
+
+
+def test_glued_llama_line_keeps_its_grammar(read_bytes):
+    """Runner output and a server record on one line: each is read by its own grammar."""
+    t = read_bytes(f"{LLAMA}{GLUED_SLOG}\n".encode())
+    assert rows(t.events) == [
+        offloaded(),
+        ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
+           msg="error looking up nvidia GPU memory", event="gpu_error"),
+    ]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "llama": 1}
 
 
 # -- other grammars -----------------------------------------------------------------------------

@@ -325,6 +325,8 @@ class Ctx:
     t_journal: tuple[int, int] | None = None  # (day of month, microseconds of day)
     json: bool = False
     cri_partial: bool = False
+    cri_raw: str = ""                 # a CRI line's text after `stdout P `, blanks kept
+    cri_sep: bool = True              # the space after `P` was inside the line, not among its end blanks
 
 
 @dataclass
@@ -395,8 +397,9 @@ class ReferenceParser:
         self.tz_prefix: int | None = None
         self.ref_us: int | None = None
         self.pending: list[tuple] = []
-        self.held = None       # (lineno, text, ctx, status-holder)
-        self.cri = None        # (lineno, text parts, ctx)
+        self.held: Held | None = None  # a slog record that may continue on the next lines
+        self.trail = ""        # blanks cut from the end of the current physical line
+        self.cri: Joined | None = None  # CRI `P` parts waiting for their `F`
 
     def feed(self, data: bytes):
         self.stats.bytes += len(data)
@@ -459,13 +462,22 @@ class ReferenceParser:
             st.invalid_utf8 += 1
         if "\x1b" in s:
             s = ANSI.sub("", s)
-        s = BOXTAIL.sub("", s).rstrip(" \t")
+        boxed = BOXTAIL.sub("", s)
+        stripped = boxed.rstrip(" \t")
+        # the blanks at the end belong to a CRI partial line's text (the next part continues it)
+        self.trail = boxed[len(stripped):] if boxed == s else ""
+        s = stripped
 
         # a wrapped slog record continues on lines that start with white space
         if self.held is not None and s[:1] in (" ", "\t") and self._continues(s):
-            lineno, text, ctx, status = self.held
-            self.held = (lineno, text + " " + s.strip(" \t"), ctx, status)
             st.continued += 1
+            if self.held.add(" " + s.strip(" \t"), self.max_line):
+                # the joined record reached the line limit: cut and counted like a long line
+                if not oversized:
+                    st.oversized += 1
+                self._count("malformed")
+                self._release_held()
+                return
             self._count(oversized and "malformed" or "parsed")
             return
         self._release_held()
@@ -481,7 +493,7 @@ class ReferenceParser:
         body = s.lstrip(" \t")
         if not body:
             return False
-        if _open_quote(self.held[1]):
+        if self.held.in_quote:
             return not (body.startswith("time=") or body.startswith("[GIN]") or JOURNAL.match(body))
         return ATTR_START.match(body) is not None
 
@@ -490,22 +502,12 @@ class ReferenceParser:
 
     def _line(self, s: str, oversized: bool) -> str:
         """Strip wrappers, classify, emit. Returns the line's status."""
-        ctx = Ctx()
-        statuses = self._unwrap(s, ctx, oversized)
-        if statuses is None:  # a JSON record that is itself a record (llama.cpp server log)
-            return "parsed"
-        if not statuses:
-            return "unknown"
-        if "malformed" in statuses or oversized:
-            return "malformed"
-        if "parsed" in statuses or "held" in statuses:
-            return "parsed"
-        return "unknown"
+        return _status(self._unwrap(s, Ctx(), oversized), oversized)
 
-    def _unwrap(self, s: str, ctx: Ctx, oversized: bool, depth: int = 0):
+    def _unwrap(self, s: str, ctx: Ctx, oversized: bool, depth: int = 0, done=()):
         """Strip the wrappers of `s` and process each payload as soon as it is bare (a JSON
         wrapper may hold several). Returns the payloads' statuses, None for a JSON record."""
-        done: set[str] = set()
+        done = set(done)
         while True:
             s = s.lstrip(" \t")
             if "md" not in done and s.startswith("> "):
@@ -547,7 +549,8 @@ class ReferenceParser:
                 if (m2 := CRI.match(s)):
                     ctx.transport = "cri"
                     ctx.cri_partial = m2.group(2) == "P"
-                    s = s[m2.end():]
+                    ctx.cri_sep = m2.group(0).endswith(" ")
+                    s = ctx.cri_raw = s[m2.end():]
                     done.update(("desk", "journal", "ident", "compose"))
                 elif (m2 := SYSLOG_TAIL.match(s)):
                     self._syslog(ctx, m2.group(1), m2.group(2), m2.group(3))
@@ -658,7 +661,7 @@ class ReferenceParser:
         if self.cri is not None and ctx.transport != "cri":
             self._release_cri()
         if ctx.transport == "cri" and (ctx.cri_partial or self.cri is not None):
-            return self._cri(p, ctx, lineno)
+            return self._cri(p, ctx, lineno, oversized)
         if not p.strip(WS):
             self.stats.blank += 1
             return "unknown"
@@ -668,7 +671,7 @@ class ReferenceParser:
                 rec.truncated |= oversized
                 self._emit(rec, ctx, lineno)
                 return "malformed" if rec.malformed else "parsed"
-            self.held = (lineno, p, ctx, None)
+            self.held = Held(lineno, p, ctx)
             return "held"
         recs = self._classify(p, ctx)
         if not recs:
@@ -684,38 +687,42 @@ class ReferenceParser:
     def _release_held(self):
         if self.held is None:
             return
-        lineno, text, ctx, _ = self.held
-        self.held = None
-        rec = self._slog(text)
-        self._emit(rec, ctx, lineno)
+        held, self.held = self.held, None
+        rec = self._slog("".join(held.parts))
+        rec.truncated |= held.capped
+        self._emit(rec, held.ctx, held.lineno)
         if rec.malformed:  # the first line was counted parsed when it was held
             self.stats.parsed -= 1
             self.stats.malformed += 1
 
-    def _cri(self, p: str, ctx: Ctx, lineno: int) -> str:
+    def _cri(self, p: str, ctx: Ctx, lineno: int, oversized: bool) -> str:
         if self.cri is None:
-            self.cri = (lineno, [p], ctx)
+            self.cri = Joined(lineno, ctx)
         else:
-            self.cri[1].append(p)
+            p = ctx.cri_raw  # a later part continues the text as it is, blanks included
+        if ctx.cri_partial:
+            p += self.trail if ctx.cri_sep else self.trail[1:]
+        if self.cri.add(p, self.max_line) and not oversized:
+            self.stats.oversized += 1  # the joined record reached the line limit: cut
+        self.cri.capped |= oversized
         if ctx.cri_partial:
             self.stats.continued += 1
-            return "parsed"
+            return "malformed" if self.cri.capped else "parsed"
         return self._release_cri()
 
     def _release_cri(self) -> str:
+        """The joined CRI record, read as the line it was before Kubernetes cut it."""
         if self.cri is None:
             return "unknown"
-        lineno, parts, ctx = self.cri
-        self.cri = None
+        cri, self.cri = self.cri, None
+        ctx = cri.ctx
         ctx.cri_partial = False
-        text = "".join(parts)
         saved = self.lineno
-        self.lineno = lineno
+        self.lineno = cri.lineno
         try:
-            status = self._payload(text, ctx, False)
-            if status == "held":
-                self._release_held()
-                status = "parsed"
+            status = _status(self._unwrap("".join(cri.parts), ctx, cri.capped,
+                                          done=("ts", "desk", "journal", "ident", "compose")), cri.capped)
+            self._release_held()
         finally:
             self.lineno = saved
         return status
@@ -769,6 +776,14 @@ class ReferenceParser:
                     break
             rec.event = self.cat_msg.lookup(rec.msg)
             return [rec]
+        if (m := GLUED.search(p)) and m.start() > 0:
+            # text glued in front of a slog record: the text is read on its own
+            head = p[:m.start()]
+            recs = self._classify_plain(head, ctx) or [Rec(kind="fragment", msg=head)]
+            return recs + [self._slog(p[m.start():])]
+        return self._classify_plain(p, ctx)
+
+    def _classify_plain(self, p: str, ctx: Ctx) -> list[Rec]:
         if PANIC.match(p) or _go_frame(p):
             return [Rec(kind="panic", msg=p.rstrip(WS), event="panic" if PANIC_START.match(p) else None)]
         if PROBE.match(p):
@@ -780,9 +795,6 @@ class ReferenceParser:
         if p.startswith("Device ") or p.startswith("[SYCL] ") or NATIVE_ERR.match(p) or p.rstrip(". ") == "" \
                 or p.startswith("..."):
             return [self._native(None, p.strip(" \t"))]
-        if (m := GLUED.search(p)):
-            frag = Rec(kind="fragment", msg=p[:m.start()])
-            return [frag, self._slog(p[m.start():])]
         return []
 
     def _native(self, source: str | None, msg: str) -> Rec:
@@ -997,9 +1009,10 @@ def _batch(rows: list[dict], schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(cols, schema=schema)
 
 
-def _open_quote(text: str) -> bool:
-    in_q = False
-    i = 0
+def quote_state(text: str, in_q: bool = False, skip: bool = False) -> tuple[bool, bool]:
+    """Go quoting state after `text`, starting from (in_q, skip): whether a quoted string is
+    still open, and whether its last backslash escapes the first character of what follows."""
+    i = 1 if skip and in_q else 0
     n = len(text)
     while i < n:
         c = text[i]
@@ -1011,7 +1024,66 @@ def _open_quote(text: str) -> bool:
         elif c == '"':
             in_q = True
         i += 1
-    return in_q
+    return in_q, i > n
+
+
+class Joined:
+    """A record joined from several physical lines, capped like one: its text in parts and its
+    size in bytes; past `limit` the rest is cut (at a character boundary) and dropped."""
+
+    def __init__(self, lineno: int, ctx: Ctx):
+        self.lineno = lineno
+        self.ctx = ctx
+        self.parts: list[str] = []
+        self.size = 0
+        self.capped = False
+
+    def add(self, piece: str, limit: int) -> bool:
+        """Append `piece`; True when this piece reached `limit` (the record is cut from here)."""
+        if self.capped:
+            return False
+        data = piece.encode("utf-8", "surrogatepass")
+        if self.size + len(data) > limit:
+            k = max(limit - self.size, 0)
+            while 0 < k < len(data) and (data[k] & 0xC0) == 0x80:
+                k -= 1
+            self.parts.append(data[:k].decode("utf-8", "surrogatepass"))
+            self.size += k
+            self.capped = True
+            return True
+        self.parts.append(piece)
+        self.size += len(data)
+        return False
+
+
+class Held(Joined):
+    """A slog record waiting for continuation lines, with the quoting state at its end carried
+    piece by piece (never rescanned)."""
+
+    def __init__(self, lineno: int, text: str, ctx: Ctx):
+        super().__init__(lineno, ctx)
+        self.parts = [text]
+        self.size = len(text.encode("utf-8", "surrogatepass"))
+        self.in_quote, self.skip = quote_state(text)
+
+    def add(self, piece: str, limit: int) -> bool:
+        if super().add(piece, limit):
+            return True
+        self.in_quote, self.skip = quote_state(piece, self.in_quote, self.skip)
+        return False
+
+
+def _status(statuses, oversized: bool) -> str:
+    """A physical line's status from those of its payloads (None: a JSON record)."""
+    if statuses is None:
+        return "parsed"
+    if not statuses:
+        return "unknown"
+    if "malformed" in statuses or oversized:
+        return "malformed"
+    if "parsed" in statuses or "held" in statuses:
+        return "parsed"
+    return "unknown"
 
 
 def _offset(z: str) -> int:
