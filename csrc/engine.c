@@ -534,6 +534,10 @@ static void parse_kv(ol_engine* e, const char* s, size_t n, size_t i, int* trunc
     } else {
       const char* sp = (const char*)memchr(s + i, ' ', n - i);
       size_t j = sp ? (size_t)(sp - s) : n;
+      if (j == n && j > i && s[j - 1] == '>' && !memchr(s + i, '<', j - i)) {
+        *truncated = 1; /* a pager cut the line at the terminal width: the value is a fragment */
+        break;
+      }
       val = arena_put(e, s + i, j - i);
       i = j;
     }
@@ -1269,26 +1273,8 @@ static int64_t attr_boundary(const char* s, size_t n) {
   return -1;
 }
 
-static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
-  int y = digits_at(p, n, 0, 4), mo, d, h, mi, se;
-  if (y < 0 || n < 20 || p[4] != '/' || (mo = digits_at(p, n, 5, 2)) < 0 || p[7] != '/' ||
-      (d = digits_at(p, n, 8, 2)) < 0 || p[10] != ' ' || (h = digits_at(p, n, 11, 2)) < 0 || p[13] != ':' ||
-      (mi = digits_at(p, n, 14, 2)) < 0 || p[16] != ':' || (se = digits_at(p, n, 17, 2)) < 0)
-    return 0;
-  size_t i = 19, fs = 0, fn = 0;
-  if (i < n && p[i] == '.') {
-    size_t k = i + 1;
-    while (k < n && is_digit((unsigned char)p[k])) k++;
-    if (k - (i + 1) < 1 || k - (i + 1) > 6) return 0;
-    fs = i + 1; fn = k - fs; i = k;
-  }
-  if (i >= n || p[i] != ' ') return 0;
-  i++;
-  rec_init(e, r, K_LOG);
-  if (ol_valid_civil(y, mo, d, h, mi, se)) { r->t_local = ol_civil_us(y, mo, d, h, mi, se, ol_frac_us(p + fs, fn)); r->has_local = 1; }
-  else r->malformed = 1;
-  const char* s = p + i;
-  size_t sn = n - i;
+/* `[file.go:N: ][LEVEL ]message key=value ...` of a Go log line (r already initialised) */
+static void golog_rest(ol_engine* e, rec_t* r, const char* s, size_t sn) {
   /* file.go:123: */
   {
     size_t k = 0;
@@ -1327,6 +1313,72 @@ static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
     r->msg = arena_put(e, s, mn);
   }
   r->event = lookup(&e->cat[OL_SCOPE_MSG], astr(e, r->msg), (size_t)r->msg.len);
+}
+
+/* the reference's GOLOG_SRC: `[\w.-]+\.go:\d+: ` at the start */
+static int golog_src_at(const char* s, size_t sn) {
+  size_t k = 0;
+  while (k < sn && (is_word((unsigned char)s[k]) || s[k] == '.' || s[k] == '-')) k++;
+  if (k < 4 || memcmp(s + k - 3, ".go", 3) != 0 || k >= sn || s[k] != ':') return 0;
+  size_t j = k + 1;
+  while (j < sn && is_digit((unsigned char)s[j])) j++;
+  return j > k + 1 && j + 1 < sn && s[j] == ':' && s[j + 1] == ' ';
+}
+
+/* the reference's _bare: a record whose prefix was cut, read only when the catalogue knows it */
+static int bare_record(ol_engine* e, rec_t* r, const char* p, size_t n) {
+  if (golog_src_at(p, n)) {
+    rec_init(e, r, K_LOG);
+    golog_rest(e, r, p, n);
+    return r->msg.len > 0 && r->event >= 0;
+  }
+  rec_init(e, r, K_SLOG);
+  if (n && p[0] == '"') {
+    size_t i = 0;
+    int term;
+    r->msg = arena_unquote(e, p, n, &i, &term);
+    if (!term || (i < n && p[i] != ' ')) return 0;
+    parse_kv(e, p, n, i, &r->truncated, &r->malformed);
+  } else {
+    int64_t b = attr_boundary(p, n);
+    if (b >= 0) {
+      const char* m = p;
+      size_t mn = (size_t)b;
+      while (mn && m[0] == ' ') { m++; mn--; }
+      while (mn && m[mn - 1] == ' ') mn--;
+      r->msg = arena_put(e, m, mn);
+      parse_kv(e, p, n, (size_t)b, &r->truncated, &r->malformed);
+    } else {
+      size_t mn = n;
+      while (mn && p[mn - 1] == ' ') mn--;
+      r->msg = arena_put(e, p, mn);
+    }
+  }
+  r->attr_count = e->n_attrs - r->attr_first;
+  if (r->msg.len <= 0) return 0;
+  r->event = lookup(&e->cat[OL_SCOPE_MSG], astr(e, r->msg), (size_t)r->msg.len);
+  return r->event >= 0;
+}
+
+static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
+  int y = digits_at(p, n, 0, 4), mo, d, h, mi, se;
+  if (y < 0 || n < 20 || p[4] != '/' || (mo = digits_at(p, n, 5, 2)) < 0 || p[7] != '/' ||
+      (d = digits_at(p, n, 8, 2)) < 0 || p[10] != ' ' || (h = digits_at(p, n, 11, 2)) < 0 || p[13] != ':' ||
+      (mi = digits_at(p, n, 14, 2)) < 0 || p[16] != ':' || (se = digits_at(p, n, 17, 2)) < 0)
+    return 0;
+  size_t i = 19, fs = 0, fn = 0;
+  if (i < n && p[i] == '.') {
+    size_t k = i + 1;
+    while (k < n && is_digit((unsigned char)p[k])) k++;
+    if (k - (i + 1) < 1 || k - (i + 1) > 6) return 0;
+    fs = i + 1; fn = k - fs; i = k;
+  }
+  if (i >= n || p[i] != ' ') return 0;
+  i++;
+  rec_init(e, r, K_LOG);
+  if (ol_valid_civil(y, mo, d, h, mi, se)) { r->t_local = ol_civil_us(y, mo, d, h, mi, se, ol_frac_us(p + fs, fn)); r->has_local = 1; }
+  else r->malformed = 1;
+  golog_rest(e, r, p + i, n - i);
   return 1;
 }
 
@@ -1585,7 +1637,7 @@ static int classify_plain(ol_engine* e, rec_t* r, const char* p, size_t n, const
     native_rec(e, r, NULL, 0, 0, p, n);
     return 1;
   }
-  return 0;
+  return bare_record(e, r, p, n);
 }
 
 static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int oversized, int64_t lineno) {
@@ -1669,6 +1721,15 @@ static int held_add(ol_engine* e, const char* p, size_t n) {
 static void release_held(ol_engine* e);
 static int release_cri(ol_engine* e);
 
+/* the reference's SLOG_START: `msg=` or `source=X msg=` (a record whose time and level were cut) */
+static int slog_start(const char* p, size_t n) {
+  if (starts(p, n, "msg=")) return 1;
+  if (!starts(p, n, "source=")) return 0;
+  size_t k = 7;
+  while (k < n && !is_ws((unsigned char)p[k])) k++;
+  return k > 7 && k + 5 <= n && p[k] == ' ' && !memcmp(p + k + 1, "msg=", 4);
+}
+
 static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int oversized) {
   int64_t lineno = e->lineno;
   if (e->cri && c->transport != T_CRI) release_cri(e);
@@ -1708,7 +1769,8 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
   }
   e->arena.len = 0;
   e->n_attrs = 0;
-  if (starts(p, n, "time=") || (starts(p, n, "level=") && n > 6 && is_upper((unsigned char)p[6]))) {
+  if (starts(p, n, "time=") || (starts(p, n, "level=") && n > 6 && is_upper((unsigned char)p[6])) ||
+      slog_start(p, n)) {
     if (c->json || oversized) {
       rec_t r;
       parse_slog(e, &r, p, n);

@@ -124,6 +124,15 @@ TEMPLATES = [
     lambda t: ['{"function":"load_model","level":"INFO","line":464,"msg":"model loaded","tid":"1",'
                f'"timestamp":{t.unix}}}'],
     lambda t: ['Error: llama runner process has terminated: exit status 2', 'exit status 2'],
+    # records whose prefix a pipeline cut or a viewer never showed, and a pager's cut marker
+    lambda t: ['level=INFO source=memory.go:326 msg="offload to cuda" layers.requested=-1 layers.model=33 '
+               'layers.offload=33 memory.available="[23.3 GiB]"'],
+    lambda t: ['msg="starting llama server" cmd="/usr/bin/ollama runner --model /m --ctx-size 8192 --parallel 1"'],
+    lambda t: ['offload to cuda layers.requested=-1 layers.model=33 layers.offload=3>'],
+    lambda t: ['"new model will fit in available VRAM in single GPU, loading" model=/m gpu=GPU-1 parallel=4 '
+               'available=25314983936 required="6.2 GiB"'],
+    lambda t: ['routes.go:1197: INFO server config env="map[OLLAMA_NUM_PARALLEL:2]"'],
+    lambda t: [f'{t.golog} sched.go:1: INFO msg with error=<nil> and text'],
     lambda t: ['ggml_cuda_init: found 1 CUDA devices:', 'CUDA error: out of memory',
                '  current device: 0, in function ggml_backend_cuda_buffer_type_alloc_buffer at ggml-cuda.cu:120'],
 ]

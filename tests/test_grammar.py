@@ -567,6 +567,67 @@ def test_glued_llama_line_keeps_its_grammar(read_bytes):
     assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "llama": 1}
 
 
+# -- records whose prefix was cut or never shown ------------------------------------------------
+
+OFFLOAD_ATTRS = [("layers.requested", "-1"), ("layers.model", "33"), ("layers.offload", "33"),
+                 ("memory.available", "[23.3 GiB]")]
+OFFLOAD_TAIL = 'layers.requested=-1 layers.model=33 layers.offload=33 memory.available="[23.3 GiB]"'
+
+
+@pytest.mark.parametrize("line, level, source", [
+    (f'level=INFO source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}', "INFO", "memory.go:326"),
+    (f'source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}', None, "memory.go:326"),
+    (f'msg="offload to cuda" {OFFLOAD_TAIL}', None, None),
+], ids=["from-level", "from-source", "from-msg"])
+def test_slog_record_with_its_front_cut(read_bytes, line, level, source):
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == [ev(level=level, source=source, msg="offload to cuda", attrs=OFFLOAD_ATTRS,
+                                 event="offload")]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1}
+
+
+@pytest.mark.parametrize("line, msg, attrs, event", [
+    (f"offload to cuda {OFFLOAD_TAIL}", "offload to cuda", OFFLOAD_ATTRS, "offload"),
+    ('"new model will fit in available VRAM in single GPU, loading" model=/m/blobs/sha256-abc gpu=GPU-1 '
+     'parallel=4 available=25314983936 required="6.2 GiB"',
+     "new model will fit in available VRAM in single GPU, loading",
+     [("model", "/m/blobs/sha256-abc"), ("gpu", "GPU-1"), ("parallel", "4"), ("available", "25314983936"),
+      ("required", "6.2 GiB")], "new_model_fits"),
+    ("llama runner started in 3.52 seconds", "llama runner started in 3.52 seconds", [], "runner_started"),
+], ids=["message-and-attributes", "quoted-message", "message-alone"])
+def test_message_text_without_prefix(read_bytes, line, msg, attrs, event):
+    """What a log viewer shows of a record (its message and attributes): read when the catalogue
+    knows the message."""
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == [ev(msg=msg, attrs=attrs, event=event)]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1}
+
+
+def test_go_log_line_without_its_time(read_bytes):
+    t = read_bytes(b'routes.go:1197: INFO server config env="map[OLLAMA_NUM_PARALLEL:2]"\n')
+    assert rows(t.events) == [ev(kind="log", level="INFO", source="routes.go:1197", msg="server config",
+                                 attrs=[("env", "map[OLLAMA_NUM_PARALLEL:2]")], event="server_config")]
+
+
+@pytest.mark.parametrize("line", ["some words a user typed key=value", "x.go:12: key=value", "offloadx to a=1",
+                                  '"quoted words" and more', "weather=fine today"])
+def test_free_text_with_attributes_stays_unknown(read_bytes, line):
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == []
+    assert counts(t) == {"physical": 1, "unknown": 1}
+
+
+def test_pager_cut_bare_value_is_dropped(read_bytes):
+    """`less -S` marks a line cut at the terminal width with `>`: a bare value cut there is a
+    fragment (33 might have been 3), so it is dropped and the record flagged; `<nil>` is a value."""
+    t = read_bytes(b"time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=offload layers.model=33 "
+                   b"layers.offload=3>\n"
+                   b"time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=done error=<nil>\n")
+    a, b = rows(t.events)
+    assert (a["attrs"], a["truncated"]) == ([("layers.model", "33")], True)
+    assert (b["attrs"], b["truncated"]) == ([("error", "<nil>")], False)
+
+
 # -- other grammars -----------------------------------------------------------------------------
 
 

@@ -60,6 +60,7 @@ GOLOG_LEVEL = _R(r"(DEBUG|INFO|WARN|ERROR) ")
 ATTR_BOUNDARY = _R(r"(?:^| )(?:[A-Za-z_][\w.]*|\"[^\"]*\")=")
 EXTSRV = _R(r"(INFO|WARN|WARNING|ERROR|DEBUG|VERB)\s+\[\s*(\w+)\]\s+(.*)")
 LEVEL_START = _R(r"level=[A-Z]")
+SLOG_START = _R(r"msg=|source=\S+ msg=")
 GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T")
 ATTR_START = _R(r"(?:[A-Za-z0-9_.]+|\"[^\"]*\")=")
 FUNC = _R(r"([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
@@ -175,6 +176,9 @@ def parse_kv(s: str, i: int = 0):
             j = s.find(" ", i)
             j = n if j < 0 else j
             val, i = s[i:j], j
+            if j == n and val.endswith(">") and "<" not in val:
+                truncated = True  # a pager cut the line at the terminal width: the value is a fragment
+                break
         pairs.append((key, val))
     return pairs, truncated, malformed
 
@@ -665,7 +669,7 @@ class ReferenceParser:
         if not p.strip(WS):
             self.stats.blank += 1
             return "unknown"
-        if p.startswith("time=") or LEVEL_START.match(p):
+        if p.startswith("time=") or LEVEL_START.match(p) or SLOG_START.match(p):
             if ctx.json or oversized:
                 rec = self._slog(p)
                 rec.truncated |= oversized
@@ -795,7 +799,7 @@ class ReferenceParser:
         if p.startswith("Device ") or p.startswith("[SYCL] ") or NATIVE_ERR.match(p) or p.rstrip(". ") == "" \
                 or p.startswith("..."):
             return [self._native(None, p.strip(" \t"))]
-        return []
+        return self._bare(p)
 
     def _native(self, source: str | None, msg: str) -> Rec:
         rec = Rec(kind="llama", source=source, msg=msg)
@@ -861,7 +865,11 @@ class ReferenceParser:
             rec.t_local = civil_us(y, mo, d, h, mi, se, frac_to_us(m.group(7) or ""))
         else:
             rec.malformed = True
-        rest = p[m.end():]
+        self._golog_rest(rec, p[m.end():])
+        return rec
+
+    def _golog_rest(self, rec: Rec, rest: str) -> None:
+        """`[file.go:N: ][LEVEL ]message key=value ...` of a Go log line."""
         if (m2 := GOLOG_SRC.match(rest)):
             rec.source = m2.group(1)
             rest = rest[m2.end():]
@@ -876,7 +884,32 @@ class ReferenceParser:
         else:
             rec.msg = rest.rstrip(" ")
         rec.event = self.cat_msg.lookup(rec.msg)
-        return rec
+
+    def _bare(self, p: str) -> list[Rec]:
+        """A record whose prefix a pipeline cut or a viewer never showed: a Go log line from its
+        `file.go:N:`, or a catalogued message followed by its attributes (`offload to cuda
+        layers.requested=-1 ...`, `"new model will fit ..." model=...`). Read only when the
+        catalogue knows the message, so that free text stays unknown."""
+        if GOLOG_SRC.match(p):
+            rec = Rec(kind="log")
+            self._golog_rest(rec, p)
+            if not rec.msg:
+                return []
+        else:
+            rec = Rec(kind="slog")
+            if p.startswith('"'):
+                msg, i, ok = go_unquote(p, 0)
+                if not ok or (i < len(p) and p[i] != " "):
+                    return []
+                rec.msg = msg
+                rec.attrs, rec.truncated, rec.malformed = parse_kv(p, i)
+            elif (b := ATTR_BOUNDARY.search(p)):
+                rec.msg = p[:b.start()].strip(" ")
+                rec.attrs, rec.truncated, rec.malformed = parse_kv(p, b.start())
+            else:
+                rec.msg = p.rstrip(" ")
+            rec.event = self.cat_msg.lookup(rec.msg) if rec.msg else None
+        return [rec] if rec.event is not None else []
 
     # -- rows and time ------------------------------------------------------------------------------
 
