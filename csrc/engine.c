@@ -110,6 +110,9 @@ struct ol_engine {
   const char* trail_p; size_t trail_n; /* blanks cut from the end of the current physical line */
   /* scratch */
   ol_buf line, tmp, arena, jarena, joined;
+  /* unknown lines (opt.keep_unknown): the last unknown payload of the current line, and those taken */
+  int unk_has; int64_t unk_cur_line; ol_buf unk_cur;
+  ol_buf unk_text; int64_t *unk_lines, *unk_offs; int64_t n_unk, cap_unk;
   attr_t* attrs; int64_t n_attrs, cap_attrs;
 };
 
@@ -898,15 +901,17 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
         continue;
       }
     }
-    if (!(done & D_DESK) && n >= 20 && is_digit((unsigned char)s[0])) {
+    if (!(done & D_DESK) && n >= 19 && is_digit((unsigned char)s[0])) {
       int y = digits_at(s, n, 0, 4), mo, d, h, mi, se;
       if (y >= 0 && s[4] == '-' && (mo = digits_at(s, n, 5, 2)) >= 0 && s[7] == '-' &&
           (d = digits_at(s, n, 8, 2)) >= 0 && s[10] == ' ' && (h = digits_at(s, n, 11, 2)) >= 0 && s[13] == ':' &&
-          (mi = digits_at(s, n, 14, 2)) >= 0 && s[16] == ':' && (se = digits_at(s, n, 17, 2)) >= 0 && s[19] == ' ') {
+          (mi = digits_at(s, n, 14, 2)) >= 0 && s[16] == ':' && (se = digits_at(s, n, 17, 2)) >= 0 &&
+          (n == 19 || s[19] == ' ')) {
         done |= D_DESK;
         if (ol_valid_civil(y, mo, d, h, mi, se)) { c->t_desktop = ol_civil_us(y, mo, d, h, mi, se, 0); c->has_desktop = 1; }
         c->transport = T_DESKTOP;
-        s += 20; n -= 20;
+        size_t adv = n == 19 ? 19 : 20; /* a prefix of an empty line ends the line */
+        s += adv; n -= adv;
         continue;
       }
     }
@@ -1481,7 +1486,10 @@ static int is_panic(const char* p, size_t n, int* start) {
     size_t he;
     if (k > 1 && w > k && starts(p + w, n - w, "0x") && hex_run(p, n, w + 2, &he) && he < n && p[he] == ' ') return 1;
   }
-  if (n && p[0] == '/') {
+  /* a source file line of a stack trace: [module/path/]file.go:N [+0x..] */
+  size_t f0 = 0;
+  while (f0 < n && (is_word((unsigned char)p[f0]) || p[f0] == '.' || p[f0] == '-')) f0++;
+  if (n && f0 < n && p[f0] == '/') {
     size_t t = 0;
     while (t < n && !is_ws((unsigned char)p[t])) t++;
     int tail_ok = t == n;
@@ -1496,7 +1504,7 @@ static int is_panic(const char* p, size_t n, int* start) {
         size_t dot = colon - 1;
         while (dot > 0 && p[dot - 1] != '.') dot--;
         static const char* const exts[] = {"go", "s", "c", "cc", "cpp", "h", "cu", NULL};
-        if (dot > 2 && ext_in(p + dot, colon - 1 - dot, exts)) {
+        if (dot > f0 + 2 && ext_in(p + dot, colon - 1 - dot, exts)) {
           for (size_t q = 1; q < dot - 1; q++)
             if (is_ws((unsigned char)p[q])) return 0;
           return 1;
@@ -1787,7 +1795,14 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     ctx_copy(&e->held_ctx, c);
     return ST_HELD;
   }
-  return classify(e, p, n, c, oversized, lineno);
+  int st = classify(e, p, n, c, oversized, lineno);
+  if (st == ST_UNKNOWN && e->opt.keep_unknown) {
+    e->unk_has = 1;
+    e->unk_cur_line = lineno;
+    e->unk_cur.len = 0;
+    ol_buf_put(&e->unk_cur, p, (int64_t)n);
+  }
+  return st;
 }
 
 static void release_held(ol_engine* e) {
@@ -1868,8 +1883,27 @@ static int continues(ol_engine* e, const char* s, size_t n) {
   return k > 0 && k < bn && b[k] == '=';
 }
 
+/* keep the current line's unknown payload for ol_engine_unknown() */
+static void keep_unknown(ol_engine* e) {
+  if (e->n_unk >= e->cap_unk) {
+    int64_t cap = e->cap_unk ? e->cap_unk * 2 : 256;
+    int64_t* l = (int64_t*)realloc(e->unk_lines, (size_t)cap * sizeof(int64_t));
+    if (!l) return;
+    e->unk_lines = l;
+    int64_t* o = (int64_t*)realloc(e->unk_offs, (size_t)(cap + 1) * sizeof(int64_t));
+    if (!o) return;
+    e->unk_offs = o;
+    e->cap_unk = cap;
+  }
+  if (e->n_unk == 0) e->unk_offs[0] = 0;
+  ol_buf_put(&e->unk_text, e->unk_cur.p, e->unk_cur.len);
+  e->unk_lines[e->n_unk] = e->unk_cur_line;
+  e->unk_offs[++e->n_unk] = e->unk_text.len;
+}
+
 static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   ol_file_stats* st = &e->st;
+  e->unk_has = 0;
   e->lineno++;
   st->physical++;
   if (oversized) st->oversized++;
@@ -1948,7 +1982,9 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   agg_t agg = {0, 0, 0};
   int whole = unwrap(e, s, n, &c, 0, oversized, &agg, 0);
   ol_buf_free(&c.arena);
-  count(e, line_status(whole, &agg, oversized));
+  int status = line_status(whole, &agg, oversized);
+  count(e, status);
+  if (status == ST_UNKNOWN && e->unk_has) keep_unknown(e);
 }
 
 /* ---- engine API ---------------------------------------------------------------------------------- */
@@ -1971,6 +2007,7 @@ int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err) {
   if (!e) return err_set(err, OL_ENOMEM, "out of memory");
   e->opt.batch_rows = opt && opt->batch_rows > 0 ? opt->batch_rows : 65536;
   e->opt.max_line = opt && opt->max_line > 0 ? opt->max_line : (1 << 20);
+  e->opt.keep_unknown = opt ? opt->keep_unknown : 0;
   e->last_host = -1;
   if (init_cols(e)) {
     ol_engine_free(e);
@@ -2005,6 +2042,8 @@ void ol_engine_free(ol_engine* e) {
   ol_buf_free(&e->held_ctx.arena); ol_buf_free(&e->cri_ctx.arena);
   ol_buf_free(&e->line); ol_buf_free(&e->tmp); ol_buf_free(&e->arena); ol_buf_free(&e->jarena);
   ol_buf_free(&e->joined);
+  ol_buf_free(&e->unk_cur); ol_buf_free(&e->unk_text);
+  free(e->unk_lines); free(e->unk_offs);
   free(e);
 }
 
@@ -2111,4 +2150,17 @@ int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* 
   }
   if (rc) return err_set(err, rc, "out of memory exporting a batch");
   return OL_OK;
+}
+
+int64_t ol_engine_unknown_count(const ol_engine* e) { return e->n_unk; }
+
+const char* ol_engine_unknown(const ol_engine* e, int64_t i, int64_t* line, size_t* len) {
+  *line = e->unk_lines[i];
+  *len = (size_t)(e->unk_offs[i + 1] - e->unk_offs[i]);
+  return e->unk_text.p + e->unk_offs[i];
+}
+
+void ol_engine_unknown_clear(ol_engine* e) {
+  e->n_unk = 0;
+  e->unk_text.len = 0;
 }

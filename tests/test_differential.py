@@ -66,6 +66,7 @@ def test_c_engine_matches_reference_on_seed_log():
     b"time=2025-04-27T10:00:00Z level=INFO msg=\"unterminated\n  continued\"\n",
     b"2025-04-27T08:00:01Z stdout P partial without end",
     b"Apr 27 10:00:01 host1 ollama[1]: llm_load_tensors: offloaded 1/2 layers to GPU",
+    b"time=Apr 27 10:00:01 host1 ollama[1234]: ",  # found by the noise test: a record, not a journal prefix
 ], ids=lambda b: repr(b)[:40])
 def test_c_engine_matches_reference_on_edge_inputs(data):
     _compare_bytes(data)
@@ -145,3 +146,26 @@ def test_c_engine_matches_reference_with_small_max_line(data, max_line, chunk):
         want = ollalog.read(p, engine="python", max_line=max_line, chunk_size=chunk)
         got = ollalog.read(p, engine="c", max_line=max_line, chunk_size=chunk, batch_rows=5)
         assert_tables_equal(got, want, f"C engine, max_line={max_line} chunk_size={chunk}:")
+
+
+def _unknown(path: str, engine: str, **kw) -> list[tuple[int, str]]:
+    import importlib
+    got: list[tuple[int, str]] = []
+    for _ in importlib.import_module("ollalog.read").read_batches(
+            [path], engine=engine, on_unknown=lambda f, line, text: got.append((line, text)),
+            on_error=lambda e: None, **kw):
+        pass
+    return got
+
+
+@HYPO
+@given(data=st.one_of(damaged(), noise()))
+def test_c_engine_keeps_the_same_unknown_lines(data):
+    """`parse --unknown`: both engines keep the same unknown lines, whatever the chunking."""
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "server.log")
+        with open(p, "wb") as f:
+            f.write(data)
+        want = _unknown(p, "python")
+        for chunk, batch in [(1, 5), (4096, None)]:
+            assert _unknown(p, "c", chunk_size=chunk, batch_rows=batch) == want, f"chunk_size={chunk}"

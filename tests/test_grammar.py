@@ -295,6 +295,20 @@ def test_docker_json_file(read_bytes):
     assert line_row(t)["transport"] == "docker-json"
 
 
+def test_docker_desktop_prefix_of_an_empty_line(read_bytes):
+    t = read_bytes(b"2025-03-06 23:36:39\n2025-03-06 23:36:39 " + LLAMA.encode() + b"\n")
+    assert counts(t) == {"physical": 2, "parsed": 1, "unknown": 1, "blank": 1, "llama": 1}
+
+
+def test_stack_trace_file_lines_with_or_without_a_leading_slash(read_bytes):
+    """A viewer that drops the tab of a Go stack trace may also show module paths as they are."""
+    t = read_bytes(b"\t/go/src/github.com/ollama/ollama/runner/runner.go:851 +0x375\n"
+                   b"github.com/ollama/ollama/runner/llamarunner/runner.go:966 +0xcb7\n"
+                   b"not/a.go:12 frame\n")
+    assert [r["kind"] for r in rows(t.events)] == ["panic", "panic"]
+    assert counts(t) == {"physical": 3, "parsed": 2, "unknown": 1, "panic": 2}
+
+
 def test_compose_prefix(read_bytes):
     t = read_bytes(f"ollama-1  | {SLOG}\nollama-1  | {LLAMA}\n".encode())
     assert rows(t.events) == [listening(host="ollama-1", transport="compose"),
@@ -744,3 +758,34 @@ def test_file_without_slog_line_assumes_utc(read_bytes):
 def test_file_with_slog_line_does_not_assume(read_bytes):
     t = read_bytes(f"{SLOG}\n".encode())
     assert line_row(t)["tz_assumed"] is False
+
+
+# -- what the parser does not read ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, want", [
+    ("hello 12 world", "hello <n> world"),
+    ("at 2025-03-06 23:36:39.5 took 1,5 s", "at <n>-<n>-<n> <n> took <n> s"),
+    ("model /m/blobs/sha256-6150cb382311b69f09cc0f9a1b69fc029cbd742b66bb8ec531aa5ecf5c613e93 gone",
+     "model /m/blobs/<digest> gone"),
+    ("device GPU-6f3c2a1e-1111-2222 and 0xc000123456", "device GPU-<id> and <addr>"),
+    ("tid deadbeef12 vs decade", "tid <hex> vs decade"),
+    ("  spaced\t\tout  ", "spaced out"),
+])
+def test_unknown_shape(text, want):
+    from ollalog.unknown import shape
+    assert shape(text) == want
+
+
+def test_unknown_lines_kept_by_both_engines(log_file, engine):
+    """The lines no grammar read, after their transport prefix, with their line numbers; blank
+    lines and blank payloads are not among them."""
+    import importlib
+    read_batches = importlib.import_module("ollalog.read").read_batches
+    data = (f"{SLOG}\nnobody prints this\n\nApr 27 10:00:01 host1 ollama[9]: nor this 42\n"
+            "Apr 27 10:00:02 host1 ollama[9]: \n"
+            '{"log":"a docker line nobody knows\\n","stream":"stderr","time":"2025-04-27T08:00:01.5Z"}\n'
+            f"{LLAMA}\n").encode()
+    got = []
+    list(read_batches([str(log_file(data))], engine=engine, on_unknown=lambda f, l, t: got.append((l, t))))
+    assert got == [(2, "nobody prints this"), (4, "nor this 42"), (6, "a docker line nobody knows")]

@@ -38,8 +38,9 @@ class Tables:
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
-def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None):
-    kw = {}
+def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
+                keep_unknown: bool = False):
+    kw = {"keep_unknown": True} if keep_unknown else {}
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -101,11 +102,13 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                  chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 sources: list[Source] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+                 sources: list[Source] | None = None,
+                 on_unknown: Callable[[str, int, str], None] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Yield (table name, RecordBatch) for every input, streaming.
 
     Inputs that cannot be read are reported through `on_error` (or raised when it is None) and
     skipped; a file cut short (a truncated .gz) keeps what was read and reports the cut.
+    `on_unknown(file, line, text)` receives every line no grammar read (blank lines aside).
     """
     if isinstance(paths, str):
         paths = [paths]
@@ -115,7 +118,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
             if on_error is None:
                 raise e
             on_error(e)
-    eng = make_engine(engine, batch_rows, max_line)
+    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
     for src in sources:
         asm = Assembler(src.name)
         seen: set = set()
@@ -126,10 +129,16 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                 eng.feed(data)
                 if on_progress is not None:
                     on_progress(len(data))
+                if on_unknown is not None:
+                    for line, text in eng.take_unknown():
+                        on_unknown(src.name, line, text)
                 yield from _taken(eng, asm, seen)
         except InputError as e:
             error = e
         stats = eng.end_file()
+        if on_unknown is not None:
+            for line, text in eng.take_unknown():
+                on_unknown(src.name, line, text)
         yield from _taken(eng, asm, seen)
         if error is not None:
             if on_error is None:

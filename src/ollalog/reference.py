@@ -42,7 +42,7 @@ SPINNER = _R(r"[\u2800-\u28ff]+ ")
 CATN = _R(r"\d+\t")
 RFC3339 = _R(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2}) ")
 CRI = _R(r"(stdout|stderr) ([FP]) ?")
-DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ")
+DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: |$)")
 UNIXTS = _R(r"(\d{9,11})\.(\d{1,9}) ")
 MONO = _R(r"\[\s*\d+\.\d+\] ")
 JOURNAL = _R(
@@ -71,7 +71,7 @@ NATIVE_KEY = _R(r"[A-Za-z_][A-Za-z0-9_. ()/-]{0,63}")
 PANIC = _R(
     r"panic: |fatal error: |goroutine \d+ \[|created by |SIG[A-Z]+: |signal arrived during |PC=0x"
     r"|exit status \d+$|\[Inferior \d+|#\d+\s+0x[0-9a-f]+ |\[signal |\[New Thread|\[Thread debugging"
-    r"|/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$")
+    r"|[\w.-]*/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$")
 PANIC_START = _R(r"panic: |fatal error: |SIG[A-Z]+: |signal arrived during ")
 PROBE = _R(
     r"initializing /|dlsym: |calling cu|CUDA driver version|device count \d|releasing (?:cuda|nvml|oneapi)"
@@ -372,13 +372,16 @@ class FileStats:
 class ReferenceParser:
     """Streaming parser: begin_file(), feed() any chunks, end_file(); batches via take_batches()."""
 
-    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None):
+    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None, keep_unknown: bool = False):
         rules = rules if rules is not None else load_rules()
         self.cat_msg = Catalogue(rules, "msg")
         self.cat_native = Catalogue(rules, "native")
         self.event_names = event_names(rules)
         self.batch_rows = batch_rows
         self.max_line = max_line
+        self.keep_unknown = keep_unknown
+        self._unknown: list[tuple[int, str]] = []     # unknown lines kept for take_unknown()
+        self._unknown_cur: tuple[int, str] | None = None  # the current line's unknown payload
         self.ev_schema = S.schema("events")
         self.rq_schema = S.schema("requests")
         self._ev: list[dict] = []
@@ -445,10 +448,17 @@ class ReferenceParser:
         out, self._batches = self._batches, []
         return out
 
+    def take_unknown(self) -> list[tuple[int, str]]:
+        """[(line, text)] of the unknown lines since the last call (with keep_unknown): the
+        payload no grammar read, after its transport prefix."""
+        out, self._unknown = self._unknown, []
+        return out
+
     # -- one physical line ----------------------------------------------------------------------
 
     def _physical(self, raw: bytes, oversized: bool):
         self.lineno += 1
+        self._unknown_cur = None
         st = self.stats
         st.physical += 1
         if oversized:
@@ -492,6 +502,8 @@ class ReferenceParser:
             return
         recs_status = self._line(s, oversized)
         self._count(recs_status)
+        if recs_status == "unknown" and self._unknown_cur is not None:
+            self._unknown.append(self._unknown_cur)
 
     def _continues(self, s: str) -> bool:
         body = s.lstrip(" \t")
@@ -512,6 +524,8 @@ class ReferenceParser:
         """Strip the wrappers of `s` and process each payload as soon as it is bare (a JSON
         wrapper may hold several). Returns the payloads' statuses, None for a JSON record."""
         done = set(done)
+        if len(s) >= 6 and (s.startswith("time=") or s.startswith("[GIN] ")):
+            return [self._payload(s, ctx, oversized)]  # no wrapper starts like a record
         while True:
             s = s.lstrip(" \t")
             if "md" not in done and s.startswith("> "):
@@ -679,6 +693,8 @@ class ReferenceParser:
             return "held"
         recs = self._classify(p, ctx)
         if not recs:
+            if self.keep_unknown:
+                self._unknown_cur = (lineno, p)
             return "unknown"
         status = "parsed"
         for rec in recs:
