@@ -1575,18 +1575,40 @@ static int is_native_err(const char* p, size_t n) {
   return dot > 1 && ext_in(p + dot, colon - dot, exts);
 }
 
-/* where a slog record glued after other text starts ("...context 800time=2025-..."), or -1 */
+/* where a slog record glued after other text starts: its time ("...context 800time=2025-...")
+ * or, when a pipeline cut the front, its level (" level=INFO source=" / " msg="); -1 if none */
 static int64_t glued_at(const char* p, size_t n) {
+  int64_t best = -1;
   for (size_t q = 0; q + 16 <= n; q++) {
     const char* g = find_sub(p + q, n - q, "time=", 5);
     if (!g) break;
     size_t gi = (size_t)(g - p);
     if (gi + 16 <= n && digits_at(p, n, gi + 5, 4) >= 0 && p[gi + 9] == '-' && digits_at(p, n, gi + 10, 2) >= 0 &&
-        p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T')
-      return (int64_t)gi;
+        p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T') {
+      best = (int64_t)gi;
+      break;
+    }
     q = gi;
   }
-  return -1;
+  static const char* const levels[] = {"TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR ", NULL};
+  for (size_t q = 1; q < n; q++) {
+    if (best >= 0 && (int64_t)q >= best) break;
+    const char* g = find_sub(p + q, n - q, "level=", 6);
+    if (!g) break;
+    size_t gi = (size_t)(g - p);
+    if (best >= 0 && (int64_t)gi >= best) break;
+    if (p[gi - 1] == ' ') {
+      for (int k = 0; levels[k]; k++) {
+        size_t ln = strlen(levels[k]);
+        size_t r = gi + 6 + ln;
+        if (starts(p + gi + 6, n - gi - 6, levels[k]) &&
+            (starts(p + r, n - r, "source=") || starts(p + r, n - r, "msg=")))
+          return (int64_t)gi;
+      }
+    }
+    q = gi;
+  }
+  return best;
 }
 
 /* the reference's _classify_plain: panic, probe, system, llama.cpp; 0 when nothing matched */
@@ -1664,9 +1686,11 @@ static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int o
     if (gi > 0) {
       /* text glued in front of a slog record: the text is read on its own */
       rec_t f;
-      if (!classify_plain(e, &f, p, (size_t)gi, c)) {
+      size_t hn = (size_t)gi;
+      while (hn && (p[hn - 1] == ' ' || p[hn - 1] == '\t')) hn--;
+      if (!classify_plain(e, &f, p, hn, c)) {
         rec_init(e, &f, K_FRAGMENT);
-        f.msg = arena_put(e, p, (size_t)gi);
+        f.msg = arena_put(e, p, hn);
       }
       f.truncated |= oversized;
       if (f.malformed) st = ST_MALFORMED;

@@ -128,6 +128,7 @@ TEMPLATES = [
     lambda t: ['level=INFO source=memory.go:326 msg="offload to cuda" layers.requested=-1 layers.model=33 '
                'layers.offload=33 memory.available="[23.3 GiB]"'],
     lambda t: ['msg="starting llama server" cmd="/usr/bin/ollama runner --model /m --ctx-size 8192 --parallel 1"'],
+    lambda t: [f'{t.slog[11:]} level=INFO source=sched.go:1 msg="loaded runners" count=1'],
     lambda t: ['offload to cuda layers.requested=-1 layers.model=33 layers.offload=3>'],
     lambda t: ['"new model will fit in available VRAM in single GPU, loading" model=/m gpu=GPU-1 parallel=4 '
                'available=25314983936 required="6.2 GiB"'],

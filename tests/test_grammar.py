@@ -617,6 +617,15 @@ def test_message_text_without_prefix(read_bytes, line, msg, attrs, event):
     assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1}
 
 
+def test_slog_record_cut_inside_its_time(read_bytes):
+    """`cut -c20-` or a terminal left half a time in front: the record is read from its level."""
+    t = read_bytes(f'24:57.123+02:00 level=INFO source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}\n'.encode())
+    assert rows(t.events) == [ev(kind="fragment", msg="24:57.123+02:00"),
+                              ev(level="INFO", source="memory.go:326", msg="offload to cuda", attrs=OFFLOAD_ATTRS,
+                                 event="offload")]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "other": 1}
+
+
 def test_go_log_line_without_its_time(read_bytes):
     t = read_bytes(b'routes.go:1197: INFO server config env="map[OLLAMA_NUM_PARALLEL:2]"\n')
     assert rows(t.events) == [ev(kind="log", level="INFO", source="routes.go:1197", msg="server config",

@@ -26,7 +26,7 @@ OOM = re.compile(r"out of memory|out of device memory|cudaMalloc failed|hipMallo
                  r"|allocation failed|not enough memory|insufficient memory|unable to allocate"
                  r"|vk_error_out_of_device_memory|erroroutofmemory", re.I | re.ASCII)
 OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers", re.ASCII)  # "to GPU" may be cut by a pager
-OFFLOADING = re.compile(r"offloading (\d+) repeating layers to GPU", re.ASCII)
+OFFLOADING = re.compile(r"offloading (\d+) repeating layers", re.ASCII)
 OUTPUT_LAYER = re.compile(r"offloading (?:output|non-repeating) layers? to (\w+)", re.ASCII)
 BUFFER = re.compile(r"(\S+)\s+(model |KV |compute |output |RS |LoRA |)buffer size\s*=\s*([\d.]+) MiB", re.ASCII)
 NUM = re.compile(r"=\s*(\d+)", re.ASCII)

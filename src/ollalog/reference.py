@@ -61,7 +61,8 @@ ATTR_BOUNDARY = _R(r"(?:^| )(?:[A-Za-z_][\w.]*|\"[^\"]*\")=")
 EXTSRV = _R(r"(INFO|WARN|WARNING|ERROR|DEBUG|VERB)\s+\[\s*(\w+)\]\s+(.*)")
 LEVEL_START = _R(r"level=[A-Z]")
 SLOG_START = _R(r"msg=|source=\S+ msg=")
-GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T")
+# where a slog record glued after other text starts: its time, or (the front cut) its level
+GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T|(?<= )level=(?:TRACE|DEBUG|INFO|WARN|ERROR) (?:source|msg)=")
 ATTR_START = _R(r"(?:[A-Za-z0-9_.]+|\"[^\"]*\")=")
 FUNC = _R(r"([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
 MODULE_FUNC = _R(r"[a-z]{2,5} +([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
@@ -798,7 +799,7 @@ class ReferenceParser:
             return [rec]
         if (m := GLUED.search(p)) and m.start() > 0:
             # text glued in front of a slog record: the text is read on its own
-            head = p[:m.start()]
+            head = p[:m.start()].rstrip(" \t")
             recs = self._classify_plain(head, ctx) or [Rec(kind="fragment", msg=head)]
             return recs + [self._slog(p[m.start():])]
         return self._classify_plain(p, ctx)
