@@ -104,7 +104,9 @@ struct ol_engine {
   pending_t* pending; int64_t n_pending, cap_pending;
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line; ol_buf held_text; ctx_t held_ctx;
-  int held_inq, held_skip, held_capped; /* quoting state at the end of held_text; cut at max_line */
+  /* quoting state at the end of held_text, computed at the first continuation candidate (most
+   * records have none) and then carried piece by piece; the record is cut at max_line */
+  int held_inq, held_skip, held_qknown, held_capped;
   /* CRI partial lines */
   int cri; int64_t cri_line; ol_buf cri_text; ctx_t cri_ctx; int cri_capped;
   const char* trail_p; size_t trail_n; /* blanks cut from the end of the current physical line */
@@ -1745,8 +1747,10 @@ static int held_add(ol_engine* e, const char* p, size_t n) {
   if (capped_put(&e->held_text, e->opt.max_line, &e->held_capped, " ", 1) ||
       capped_put(&e->held_text, e->opt.max_line, &e->held_capped, p, n))
     return 1;
-  quote_state(" ", 1, &e->held_inq, &e->held_skip);
-  quote_state(p, n, &e->held_inq, &e->held_skip);
+  if (e->held_qknown) {
+    quote_state(" ", 1, &e->held_inq, &e->held_skip);
+    quote_state(p, n, &e->held_inq, &e->held_skip);
+  }
   return 0;
 }
 
@@ -1814,8 +1818,7 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     e->held_line = lineno;
     e->held_text.len = 0;
     ol_buf_put(&e->held_text, p, (int64_t)n);
-    e->held_inq = e->held_skip = e->held_capped = 0;
-    quote_state(p, n, &e->held_inq, &e->held_skip);
+    e->held_inq = e->held_skip = e->held_qknown = e->held_capped = 0;
     ctx_copy(&e->held_ctx, c);
     return ST_HELD;
   }
@@ -1890,6 +1893,10 @@ static int continues(ol_engine* e, const char* s, size_t n) {
   if (i == n) return 0;
   const char* b = s + i;
   size_t bn = n - i;
+  if (!e->held_qknown) {
+    quote_state(e->held_text.p, (size_t)e->held_text.len, &e->held_inq, &e->held_skip);
+    e->held_qknown = 1;
+  }
   if (e->held_inq) {
     ctx_t tmp;
     memset(&tmp, 0, sizeof(tmp));

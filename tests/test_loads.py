@@ -151,6 +151,13 @@ def test_estimate_printed_twice_is_one_load(log_file, engine):
     assert (ld["line"], ld["evidence_lines"], ld["model_blob"]) == (1, [1, 2, 3, 4, 5, 6], BLOB)
 
 
+def test_verdict_in_the_same_millisecond_as_its_estimate(log_file, engine):
+    verdict = S("10:00:01.000", "new model will fit in available VRAM in single GPU, loading", f"model={MODEL}",
+                "gpu=GPU-2b7c4e1a", "available=7950000000", 'required="7.2 GiB"', level="DEBUG", source="sched.go:565")
+    (ld,) = read(log_file, engine, V0138, verdict, V0138.replace("10:00:01.000", "10:00:01.003"), RUNNER_0138)
+    assert (ld["line"], ld["layers_planned"], ld["model_blob"]) == (1, 20, BLOB)
+
+
 def test_estimate_pasted_twice_is_two_loads(log_file, engine):
     """The same line twice with the same time is a paste, not the double print."""
     loads = read(log_file, engine, V0138, V0138)

@@ -400,7 +400,7 @@ class Assembler:
     def on_new_model_fits(self, ev, a, msg):
         cur = self.cur
         if cur is not None and cur.stage == ESTIMATE and cur.outcome is None and cur.cmd is None \
-                and "new_model_fits" not in cur.seen and self._near(cur.est_time, ev["time"]):
+                and "new_model_fits" not in cur.seen and self._near(cur.est_time, ev["time"], same_ok=True):
             # v0.1.33 - v0.1.48 print the scheduler's estimate first, then its verdict
             ld = cur
             ld.seen.add("new_model_fits")
@@ -425,16 +425,16 @@ class Assembler:
         ld.eval_library = library_of(a.get("library"))
 
     @staticmethod
-    def _near(t0, t1) -> bool:
-        """Two lines of one step: a few milliseconds apart, or times unknown (not the same time:
-        that is a line pasted twice)."""
+    def _near(t0, t1, same_ok: bool = False) -> bool:
+        """Two lines of one step: a few milliseconds apart, or times unknown. The same time is a
+        line pasted twice unless `same_ok` (two different lines in the same millisecond)."""
         if t0 is None or t1 is None:
             return True
         try:
             d = abs((t1 - t0).total_seconds()) * 1e6
         except (TypeError, AttributeError):
             return True
-        return 0 < d <= NEAR_US
+        return (same_ok or d > 0) and d <= NEAR_US
 
     def on_too_large_for_system(self, ev, a, msg):
         ld = self._at(ev, ESTIMATE)
@@ -851,19 +851,20 @@ class Assembler:
 
         # layers
         total = _int(est.get("layers.model")) or ld.model_layers or (ld.offloaded[1] if ld.offloaded else None)
-        planned = None
+        estimated = None  # the estimate's layers on GPU
         if ld.est_kind == "legacy":
-            planned = _int(est.get("layers.offload"))
+            estimated = _int(est.get("layers.offload"))
         elif ld.est_kind == "v0.1.32":
-            planned = _int(est.get("reallayers"))
+            estimated = _int(est.get("reallayers"))
         elif ld.est_kind == "v0.1.33":
-            planned = _int(est.get("layers.estimate"))
+            estimated = _int(est.get("layers.estimate"))
         elif ld.est_kind == "v0.1.38":
-            planned = _int(est.get("layers.real"))
+            estimated = _int(est.get("layers.real"))
         told = _int(cmd.get("--n-gpu-layers")) if "--n-gpu-layers" in cmd else _int(cmd.get("-ngl"))
         fit_layers = sum(d[1] for d in ld.fit_devices) if ld.fit_devices else None
         # the plan: what the runner was told, else the layout requested, else llama.cpp's fit,
         # else the estimate (a forced num_gpu is read as told, even above the layer total)
+        planned = estimated
         if told is not None:
             planned = told
         elif last_req is not None and "gpu_layers" in last_req:
@@ -871,9 +872,8 @@ class Assembler:
         elif fit_layers is not None:
             planned = fit_layers
 
-        placement, basis, offloaded = self._placement(ld, total, planned, told, last_req, commit, fit_layers)
-        est_plan = _int(est.get("layers.offload"))
-        forced = told is not None and est_plan is not None and told > est_plan
+        placement, basis, offloaded = self._placement(ld, total, estimated, told, last_req, commit, fit_layers)
+        forced = told is not None and estimated is not None and told > estimated
         if ld.outcome in FAILED and not ld.has_results() and \
                 (ld.outcome != "oom" or ld.weights_failed or forced):
             # the runner failed before it placed anything (the weights did not fit, a num_gpu forced
@@ -1000,7 +1000,7 @@ class Assembler:
         mb = [b for _, k, b in ld.buffers if k == "model"]
         return sum(mb) if mb else None
 
-    def _placement(self, ld: Load, total, planned, told, last_req, commit, fit_layers):
+    def _placement(self, ld: Load, total, estimated, told, last_req, commit, fit_layers):
         """(placement, basis, layers_offloaded): the runner's own report over the plan, and only
         where the count and the buffers agree."""
         model = [(d, b) for d, k, b in ld.buffers if k == "model"]
@@ -1094,15 +1094,15 @@ class Assembler:
                 return ("gpu" if full else "partial"), "runner", n
             return None, "runner", n
         # 6. the estimate
-        if planned is not None:
-            if planned == 0:
+        if estimated is not None:
+            if estimated == 0:
                 return "cpu", "plan", 0
             if total:
-                return ("gpu" if planned >= total else "partial"), "plan", planned
+                return ("gpu" if estimated >= total else "partial"), "plan", estimated
             full = self._plan_is_full(ld)
             if full is not None:
-                return ("gpu" if full else "partial"), "plan", planned
-            return None, "plan", planned
+                return ("gpu" if full else "partial"), "plan", estimated
+            return None, "plan", estimated
         # 7. the scheduler's verdict alone
         if ld.verdict == "cpu":
             return "cpu", "scheduler", 0
