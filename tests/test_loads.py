@@ -367,3 +367,20 @@ def test_old_runner_slots_give_parallel_and_num_ctx(log_file, engine):
                  *('{"function":"initialize","level":"INFO","line":457,"msg":"new slot","n_ctx_slot":2048,'
                    f'"slot_id":{i},"tid":"1","timestamp":1745740800}}' for i in range(4)))
     assert pick(ld, "ctx_size", "parallel", "num_ctx") == (8192, 4, 2048)
+
+
+def test_out_of_memory_while_serving_is_no_new_load(log_file, engine):
+    """A CUDA error in the middle of a generation, after the runner loaded: one load. The abort
+    that follows kills the runner by a signal: it crashed."""
+    (ld,) = read(log_file, engine, "llm_load_tensors: offloaded 33/33 layers to GPU", RUNNER_STARTED, CHAT,
+                 "CUDA error: out of memory",
+                 "  current device: 0, in function ggml_cuda_op_mul_mat_cublas at ggml-cuda.cu:1234",
+                 S("10:06:00.000", "llama runner terminated", 'error="signal: aborted (core dumped)"', level="ERROR"))
+    assert (ld["placement"], ld["outcome"], ld["evidence_lines"]) == ("gpu", "crashed", [1, 2, 4, 6])
+
+
+def test_client_giving_up_on_another_load_leaves_a_loaded_one(log_file, engine):
+    (ld,) = read(log_file, engine, "llm_load_tensors: offloaded 33/33 layers to GPU", RUNNER_STARTED, CHAT,
+                 S("10:07:00.000", "client connection closed before server finished loading, aborting load",
+                   f"model={MODEL}", level="WARN", source="sched.go:457"))
+    assert ld["outcome"] == "loaded"

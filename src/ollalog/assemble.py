@@ -813,7 +813,13 @@ class Assembler:
             cur.touch(ev["line"])
 
     def on_oom(self, ev, a, msg):
-        if self.cur is None or self.cur.outcome == "loaded":
+        cur = self.cur
+        if cur is not None and cur.outcome in ("loaded", "evicted"):
+            # out of memory while a loaded runner serves requests (a CUDA error in a cuBLAS call):
+            # no new load; the runner's end, if it is killed by the abort, says crashed
+            cur.touch(ev["line"])
+            return
+        if cur is None:
             self._new(ev, OUTCOME)
         self._failure(ev, msg)
 
@@ -822,7 +828,8 @@ class Assembler:
             self._failure(ev, msg)
 
     def on_client_closed(self, ev, a, msg):
-        if self.cur is not None:
+        # the client gave up on a load in progress: not on a runner that already loaded
+        if self.cur is not None and self.cur.outcome not in ("loaded", "evicted"):
             self.cur.touch(ev["line"])
             self._outcome(self.cur, "aborted", msg)
 
