@@ -384,3 +384,15 @@ def test_client_giving_up_on_another_load_leaves_a_loaded_one(log_file, engine):
                  S("10:07:00.000", "client connection closed before server finished loading, aborting load",
                    f"model={MODEL}", level="WARN", source="sched.go:457"))
     assert ld["outcome"] == "loaded"
+
+
+def test_next_loader_dump_after_results_opens_the_next_load(log_file, engine):
+    """Two runners' loader output without their server lines: the second header starts load 2."""
+    block = [f"llama_model_loader: loaded meta data with 26 key-value pairs and 771 tensors from {MODEL} "
+             "(version GGUF V3 (latest))",
+             "llama_model_loader: - kv   0:                       general.architecture str              = qwen2",
+             "llm_load_tensors: offloaded 65/65 layers to GPU",
+             "llm_load_tensors:        CUDA0 model buffer size = 18926.01 MiB"]
+    loads = read(log_file, engine, *block, *block)
+    assert [(r["line"], r["placement"], r["model_blob"], r["architecture"]) for r in loads] == \
+        [(1, "gpu", BLOB, "qwen2"), (5, "gpu", BLOB, "qwen2")]

@@ -292,7 +292,7 @@ class Assembler:
         cur = self.cur
         if cur is not None and cur.outcome is not None:
             return None
-        if cur is None or cur.offloaded is not None or cur.buffers or cur.summary_dev:
+        if cur is None or cur.stage > RESULT or cur.offloaded is not None or cur.buffers or cur.summary_dev:
             cur = self._new(ev, INFO)
         cur.touch(ev["line"])
         return cur
@@ -652,8 +652,7 @@ class Assembler:
         cur = self.cur
         if cur is not None and cur.outcome is not None:
             return  # the server reopening the GGUF vocab-only after a load (v0.3.13-v0.5.13)
-        ld = cur if cur is not None and cur.stage <= RESULT else self._new(ev, INFO)
-        ld.touch(ev["line"])
+        ld = self._info(ev)  # a loader header after a load's count or buffers opens the next load
         ld.blob = ld.blob or blob_of(msg)
 
     def on_model_param(self, ev, a, msg):
