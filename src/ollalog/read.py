@@ -38,8 +38,9 @@ class Tables:
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
-def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None):
-    kw = {}
+def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
+                keep_unknown: bool = False):
+    kw = {"keep_unknown": True} if keep_unknown else {}
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -123,13 +124,15 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
                  sources: list[Source] | None = None, tables: Iterable[str] | None = None,
-                 events: str = "all") -> Iterator[tuple[str, pa.RecordBatch]]:
+                 events: str = "all",
+                 on_unknown: Callable[[str, int, str], None] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Yield (table name, RecordBatch) for every input, streaming.
 
     `tables` names the tables to produce (default all five); `events="named"` keeps only the
     catalogued events (those that feed `loads`), which is what `why` needs. Inputs that cannot be
     read are reported through `on_error` (or raised when it is None) and skipped; a file cut short
-    (a truncated .gz) keeps what was read and reports the cut.
+    (a truncated .gz) keeps what was read and reports the cut. `on_unknown(file, line, text)`
+    receives every line no grammar read (blank lines aside).
     """
     want, named_only = _wanted(tables, events)
     if isinstance(paths, str):
@@ -140,7 +143,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
             if on_error is None:
                 raise e
             on_error(e)
-    eng = make_engine(engine, batch_rows, max_line)
+    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
     for src in sources:
         asm = Assembler(src.name)
         seen: set = set()
@@ -151,10 +154,16 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                 eng.feed(data)
                 if on_progress is not None:
                     on_progress(len(data))
+                if on_unknown is not None:
+                    for line, text in eng.take_unknown():
+                        on_unknown(src.name, line, text)
                 yield from _taken(eng, asm, seen, want, named_only)
         except InputError as e:
             error = e
         stats = eng.end_file()
+        if on_unknown is not None:
+            for line, text in eng.take_unknown():
+                on_unknown(src.name, line, text)
         yield from _taken(eng, asm, seen, want, named_only)
         if error is not None:
             if on_error is None:
