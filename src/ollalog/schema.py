@@ -16,7 +16,8 @@ _BYTES = pa.int64()
 EVENTS = [
     ("file", _DICT, "input file as given (a path, or <stdin>)"),
     ("line", pa.int64(), "physical line number in the file, from 1 (the first line of a wrapped record)"),
-    ("host", _DICT, "host: --host, else the transport prefix (journald, compose service), else the file's folder"),
+    ("host", _DICT, "host: --host, else the transport prefix (journald, compose service), else the file's folder "
+                          "when its name looks like a host (docs/parsing.md)"),
     ("time", _TIME, "UTC time of the record; zone-less times take the offset of the file's slog lines"),
     ("level", pa.string(), "TRACE/DEBUG/INFO/WARN/ERROR as printed (null for llama.cpp lines)"),
     ("source", pa.string(), "slog source file:line, Go log file:line, or the llama.cpp function name"),
