@@ -7,6 +7,7 @@ from the events the message catalogue names, one file at a time.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -97,7 +98,7 @@ def _taken(eng, asm: Assembler, seen: set) -> Iterator[tuple[str, pa.RecordBatch
         yield name, batch
 
 
-def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
+def read_batches(paths: Iterable[str] | str, *, host: str | None = None, year: int | None = None, engine: str = "c",
                  chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
@@ -119,7 +120,8 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
     for src in sources:
         asm = Assembler(src.name)
         seen: set = set()
-        eng.begin_file(src.name, src.host, host is not None)
+        mtime = src.mtime if src.mtime is not None else time.time()  # stdin: the time of reading
+        eng.begin_file(src.name, src.host, host is not None, year=year, mtime_us=int(mtime * 1_000_000))
         error = None
         try:
             for data in chunks(src, chunk_size):
