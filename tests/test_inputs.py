@@ -71,7 +71,9 @@ def _truncated_gz(tmp_path):
 
 def test_truncated_gz_reports_the_cut(tmp_path, engine):
     p, _ = _truncated_gz(tmp_path)
-    t = ollalog.read(str(p), engine=engine)
+    seen = []
+    t = ollalog.read(str(p), engine=engine, on_error=seen.append)
+    assert seen == t.errors
     assert [e.path for e in t.errors] == [str(p)]
     assert [e.reason for e in t.errors] == ["truncated gzip stream (read up to the cut)"]
     (ln,) = t.lines.to_pylist()
@@ -83,7 +85,7 @@ def test_truncated_gz_reports_the_cut(tmp_path, engine):
 def test_truncated_gz_keeps_what_was_read(tmp_path, engine, chunk_size):
     p, readable = _truncated_gz(tmp_path)
     kw = {} if chunk_size is None else {"chunk_size": chunk_size}
-    t = ollalog.read(str(p), engine=engine, **kw)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None, **kw)
     (ln,) = t.lines.to_pylist()
     assert ln["bytes"] == len(readable)
     assert ln["physical"] == physical_lines(readable)
@@ -102,7 +104,7 @@ def test_truncated_zst_keeps_what_was_read_and_reports_the_cut(tmp_path, engine,
     p.parent.mkdir()
     p.write_bytes(cut)
     kw = {} if chunk_size is None else {"chunk_size": chunk_size}
-    t = ollalog.read(str(p), engine=engine, **kw)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None, **kw)
     assert [(e.path, e.reason) for e in t.errors] == [(str(p), "truncated zstd stream (read up to the cut)")]
     (ln,) = t.lines.to_pylist()
     assert ln["error"] == "truncated zstd stream (read up to the cut)"
@@ -128,7 +130,7 @@ def test_corrupt_gz_reports_error(tmp_path, engine):
     p = tmp_path / "h1" / "bad.log.gz"
     p.parent.mkdir()
     p.write_bytes(bytes(gz))
-    t = ollalog.read(str(p), engine=engine)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None)
     assert [e.path for e in t.errors] == [str(p)]
     assert t.lines.column("error").to_pylist()[0].startswith("corrupt gzip data")
 
@@ -198,7 +200,7 @@ def test_directory_without_logs_is_an_error(tmp_path, engine):
     d = tmp_path / "empty"
     d.mkdir()
     (d / "README.md").write_text("nothing\n")
-    t = ollalog.read(str(d), engine=engine)
+    t = ollalog.read(str(d), engine=engine, on_error=lambda e: None)
     assert [(e.path, e.reason) for e in t.errors] == [
         (str(d), "directory holds no log files (*.log, *.log.N, *.gz, *.zst, *.txt)")]
     assert t.lines.num_rows == 0
@@ -218,7 +220,7 @@ def test_glob(tmp_path, engine):
 
 def test_glob_matching_nothing(tmp_path, engine):
     pattern = str(tmp_path / "*.nothing")
-    t = ollalog.read(pattern, engine=engine)
+    t = ollalog.read(pattern, engine=engine, on_error=lambda e: None)
     assert [(e.path, e.reason) for e in t.errors] == [(pattern, "no file matches this pattern")]
 
 

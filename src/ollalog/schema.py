@@ -151,5 +151,8 @@ def schema(table: str) -> pa.Schema:
 
 
 def describe(table: str) -> list[tuple[str, str, str]]:
-    """(column, type, description) for `table`."""
+    """The columns of `table` ("events", "requests", "loads", "gpus", "lines") as
+    (name, Arrow type, meaning) tuples, in column order."""
+    if table not in TABLES:
+        raise KeyError(f"no table {table!r} (tables: {', '.join(TABLES)})")
     return [(n, str(t), d) for n, t, d in TABLES[table]]
