@@ -29,19 +29,21 @@ Inputs
 
 Errors
     Every error ollalog raises on purpose is an `OllalogError` and also a builtin:
-    `InputError` (an `OSError`: missing, unreadable, binary or truncated input) and `UsageError`
-    (a `ValueError`: arguments that cannot work). `read()` and `read_batches()` raise the first
+    `InputError` (an `OSError`: missing, unreadable, binary or truncated input), `OutputError`
+    (an `OSError`: an output that cannot be written) and `UsageError` (a `ValueError`: arguments
+    that cannot work). `read()` and `read_batches()` raise the first
     `InputError` unless `on_error=` is given; with it each is passed to that callable, the input
     is skipped (or kept up to a cut), the rest is read, and `Tables.errors` lists them.
 
 Command line
-    `ollalog parse LOGS... [-o DIR]` prints a summary and writes the tables as Parquet;
-    `ollalog --help` lists the commands. The tables' pandas conversion (`.to_pandas()`) needs the
+    `ollalog parse LOGS... [-o DIR] [--format text|json|csv|markdown]` prints a summary (every
+    load with its host, time and model) and writes the tables as Parquet; `ollalog --help` lists
+    the commands, `ollalog --install-completion` adds shell completion. The tables' pandas conversion (`.to_pandas()`) needs the
     `[pandas]` extra: `pip install 'ollalog[pandas]'`.
 """
 from __future__ import annotations
 
-from .errors import InputError, OllalogError, UsageError
+from .errors import InputError, OllalogError, OutputError, UsageError
 from .read import Tables, read, read_batches
 from .schema import TABLES as _COLUMNS, describe
 
@@ -50,4 +52,4 @@ TABLES: tuple[str, ...] = tuple(_COLUMNS)
 
 __version__ = "0.1.0"
 __all__ = ["read", "read_batches", "Tables", "describe", "TABLES", "OllalogError", "InputError",
-           "UsageError", "__version__"]
+           "OutputError", "UsageError", "__version__"]
