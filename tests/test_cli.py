@@ -161,6 +161,20 @@ def test_schema_prints_every_table():
             assert any(line.split()[:1] == [col] and desc in line for line in p.stdout.splitlines()), (n, col)
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
+def test_schema_in_every_format(fmt):
+    p = run_cli("parse", "--schema", "--format", fmt)
+    assert (p.returncode, p.stderr) == (0, "")
+    want = [(t, c) for t in TABLE_NAMES for c, _, _ in S.describe(t)]
+    if fmt == "json":
+        got = [(r["table"], r["column"]) for r in json.loads(p.stdout)]
+    elif fmt == "csv":
+        got = [(r["table"], r["column"]) for r in csv.DictReader(io.StringIO(p.stdout))]
+    else:
+        got = [tuple(c.strip() for c in line.split("|")[1:3]) for line in p.stdout.splitlines()[2:]]
+    assert got == want
+
+
 def test_unknown_engine_exits_2(tmp_path):
     f = tmp_path / "server.log"
     f.write_bytes(SEED_LOG)

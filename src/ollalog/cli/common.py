@@ -365,8 +365,8 @@ class AtomicFiles:
 
 
 # Parquet row groups: up to this many rows or bytes each (readers skip and parallelise by group).
-ROW_GROUP_ROWS = 1 << 17
-ROW_GROUP_BYTES = 64 << 20
+ROW_GROUP_ROWS = 1 << 16
+ROW_GROUP_BYTES = 16 << 20
 
 
 class ParquetTables:

@@ -37,7 +37,7 @@ Out = Annotated[Optional[str], typer.Option(
          "under temporary names and renamed at the end.")]
 Progress = Annotated[Optional[bool], typer.Option(
     "--progress/--no-progress", help="Show a progress bar. Default: on a terminal, for inputs over 64 MiB.")]
-SchemaOnly = Annotated[bool, typer.Option("--schema", help="Print every table's columns and exit.")]
+SchemaOnly = Annotated[bool, typer.Option("--schema", help="Print every table's columns (in --format) and exit.")]
 
 
 def _schema_text() -> str:
@@ -47,6 +47,19 @@ def _schema_text() -> str:
         for name, typ, desc in S.describe(table):
             out.append(f"  {name:<24} {typ:<32} {desc}")
     return "\n".join(out)
+
+
+def _print_schema(fmt: Format) -> None:
+    rows = [{"table": t, "column": n, "type": typ, "meaning": d} for t in S.TABLES for n, typ, d in S.describe(t)]
+    cols = ("table", "column", "type", "meaning")
+    if fmt is Format.json:
+        write_json(rows)
+    elif fmt is Format.csv:
+        write_csv(cols, rows)
+    elif fmt is Format.markdown:
+        write_markdown(cols, rows)
+    else:
+        print(_schema_text())
 
 
 def _targets(out: str) -> dict[str, str]:
@@ -83,7 +96,7 @@ def parse(
     input that cannot be read; the other inputs are still read.
     """
     if schema_only:
-        print(_schema_text())
+        _print_schema(fmt)
         return
     if not logs:
         raise usage_error("give at least one log file, directory, glob or -", "LOGS")
