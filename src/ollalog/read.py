@@ -106,13 +106,31 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
     return sub.to_pylist()
 
 
-def _taken(eng, asm: Assembler, seen: set) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their named events go to the file's assembler on the way."""
+def _taken(eng, asm: Assembler, seen: set, want: frozenset, named_only: bool) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """The engine's finished batches; their named events go to the file's assembler on the way.
+    Tables nobody asked for are dropped here; with `named_only` so are uncatalogued events."""
     for name, batch in eng.take_batches():
         if name == "events":
             for ev in _named_events(batch, seen):
                 asm.feed(ev)
-        yield name, batch
+            if named_only and "events" in want:
+                ev = batch.column(batch.schema.get_field_index("event"))
+                if ev.null_count:
+                    batch = batch.filter(pc.is_valid(ev))
+                    if not batch.num_rows:
+                        continue
+        if name in want:
+            yield name, batch
+
+
+def _wanted(tables, events: str) -> tuple[frozenset, bool]:
+    want = frozenset(S.TABLES if tables is None else tables)
+    unknown = sorted(want - set(S.TABLES))
+    if unknown:
+        raise UsageError(f"unknown table {unknown[0]!r} (tables: {', '.join(S.TABLES)})")
+    if events not in ("all", "named"):
+        raise UsageError(f"events={events!r}: choose all or named")
+    return want, events == "named"
 
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -131,10 +149,11 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
                  engine: str = "c", on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK,
                  batch_rows: int | None = None, max_line: int | None = None,
+                 tables: Iterable[str] | None = None, events: str = "all",
                  sources: list[Source] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Read logs as a stream of `(table name, pyarrow.RecordBatch)` pairs, in bounded memory.
 
-    paths, host, year, engine, on_error: as for `read()`; and
+    paths, host, year, engine, on_error, tables, events: as for `read()`; and
       on_progress  called with the number of bytes of each chunk read (for a progress bar).
       chunk_size   bytes read at a time (default 4 MiB).
       batch_rows   rows per events/requests batch (default 65536).
@@ -147,6 +166,7 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
     yields what it held before the error is raised or reported.
     """
     names = _paths(paths)
+    want, named_only = _wanted(tables, events)
     if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999):
         raise UsageError(f"year must be a whole year such as 2025, not {year!r}")
     if chunk_size < 1:
@@ -169,28 +189,30 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
                 eng.feed(data)
                 if on_progress is not None:
                     on_progress(len(data))
-                yield from _taken(eng, asm, seen)
+                yield from _taken(eng, asm, seen, want, named_only)
         except InputError as e:
             error = e
         stats = eng.end_file()
-        yield from _taken(eng, asm, seen)
+        yield from _taken(eng, asm, seen, want, named_only)
         if error is not None:
             if on_error is None:
                 raise error
             on_error(error)
         loads, gpus = asm.finish()
-        if loads:
+        if loads and "loads" in want:
             yield "loads", _rows_batch("loads", loads)
-        if gpus:
+        if gpus and "gpus" in want:
             yield "gpus", _rows_batch("gpus", gpus)
         stats.update(file=src.name, error=error.reason if error else None)
-        yield "lines", _rows_batch("lines", [stats])
+        if "lines" in want:
+            yield "lines", _rows_batch("lines", [stats])
 
 
 def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: int | None = None,
          engine: str = "c", on_error: Callable[[InputError], None] | None = None,
          on_progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK,
-         batch_rows: int | None = None, max_line: int | None = None) -> Tables:
+         batch_rows: int | None = None, max_line: int | None = None,
+         tables: Iterable[str] | None = None, events: str = "all") -> Tables:
     """Read Ollama server logs into five Arrow tables: events, requests, loads, gpus, lines.
 
     paths     a file, directory (its *.log, *.log.N, *.gz, *.zst and *.txt files, recursively),
@@ -205,6 +227,8 @@ def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: i
     on_error  called with each `ollalog.InputError` (a missing, unreadable, binary or truncated
               input); that input is skipped (or kept up to the cut) and the rest is read, and the
               errors are also in `Tables.errors`. Without it the first such error is raised.
+    tables    the tables to build (default all five); the others come back empty.
+    events    "all" (default) or "named": only the catalogued events, those that feed `loads`.
     on_progress, chunk_size, batch_rows, max_line: see `read_batches()`.
 
     Raises `ollalog.InputError` (an `OSError`) for an input that cannot be read unless `on_error`
@@ -221,7 +245,7 @@ def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: i
     for name, batch in read_batches(paths, host=host, year=year, engine=engine,
                                     on_error=report if on_error is not None else None,
                                     on_progress=on_progress, chunk_size=chunk_size, batch_rows=batch_rows,
-                                    max_line=max_line):
+                                    max_line=max_line, tables=tables, events=events):
         parts[name].append(batch)
     tables = {n: pa.Table.from_batches(b, schema=S.schema(n)) for n, b in parts.items()}
     return Tables(errors=errors, **tables)

@@ -45,6 +45,7 @@ def _root(version: Version = False) -> None:
 
 
 from . import parse as _parse  # noqa: E402,F401  (registers the command)
+from . import why as _why  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
