@@ -29,7 +29,7 @@ CAUSES = {
     "oom": "out of memory although the estimate fitted",
     "timeout": "the load timed out",
     "backend_failed": "planned for the GPU, ran on the CPU",
-    "macos_ram": "the model is larger than the Mac's GPU memory",
+    "macos_ram": "the model is larger than the Mac's GPU working set",
     "vram_not_recovered": "VRAM of an unloaded model had not come back",
     "vram_held_by_others": "VRAM held by other loaded models",
     "kv_too_big": "the KV cache at this context does not fit",
@@ -71,41 +71,40 @@ def _no_gpu(f) -> Optional[tuple]:
     none, 'runner' when the runner itself had no GPU backend."""
     cfg = f.config
     cev = f.config_event
-    off = f.first("offload")
-    ev, reasons = [], []
-    inv = [g for g in f.gpus if g.get("origin") == "server"]
+    found: list = []          # (reason, event, decisive): a complaint about one GPU is not decisive
     for e in f.context:
         if e.event == "no_gpu":
-            ev.append(e); reasons.append("GPU discovery found no compatible GPU")
+            found.append(("GPU discovery found no compatible GPU", e, True))
         elif e.event == "gpu_unsupported":
-            ev.append(e); reasons.append(e.msg.split(",")[0])
+            found.append((e.msg.split(",")[0], e, False))
         elif e.event == "dynamic_libraries":
             runners = e.attrs.get("runners") or e.msg
             names = re.findall(r"[A-Za-z0-9_]+", runners.replace("Dynamic LLM libraries", ""))
             if names and all(n.startswith("cpu") for n in names):
-                ev.append(e); reasons.append("this build has CPU runners only")
+                found.append(("this build has CPU runners only", e, True))
     for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
         v = (cfg.get(name) or "").strip()
         if v in ("-1", "none", "void") and cev is not None:
-            ev.append(cev); reasons.append(f"{name}={v} hides every GPU")
+            found.append((f"{name}={v} hides every GPU", cev, True))
     llm_lib = (cfg.get("OLLAMA_LLM_LIBRARY") or "").strip().lower()
     if llm_lib.startswith("cpu") and cev is not None:
-        ev.append(cev); reasons.append(f"OLLAMA_LLM_LIBRARY={llm_lib} forces the CPU runner")
+        found.append((f"OLLAMA_LLM_LIBRARY={llm_lib} forces the CPU runner", cev, True))
+    inv = [g for g in f.gpus if g.get("origin") == "server"]
     if inv and all((g.get("library") or "") == "cpu" for g in inv):
-        reasons.append("the server's GPU inventory lists only the CPU")
-        ev += [e for e in f.context if e.event == "inference_compute"][:1]
-    line = None
+        first = next((e for e in f.context if e.event == "inference_compute"), None)
+        found.append(("the server's GPU inventory lists only the CPU", first, True))
+    off = f.first("offload")
     if off is not None:
         from .estimate.legacy import parse_offload
         line = parse_offload(off.attrs, off.msg)
         if line is not None and line.library == "cpu":
-            ev.append(off); reasons.append("the estimate ran against system memory (library=cpu)")
+            found.append(("the estimate ran against system memory (library=cpu)", off, True))
         elif line is not None and line.available == [0]:
-            ev.append(off); reasons.append("the GPU reported 0 B free: no usable GPU memory")
+            found.append(("the GPU reported 0 B free: no usable GPU memory", off, True))
     gpu_inv = any(g.get("library") not in (None, "cpu") for g in inv)
-    if reasons and not (gpu_inv and all(r.startswith(("amdgpu", "[", "CUDA", "unsupported", "experimental",
-                                                          "dropping", "skipping")) for r in reasons)):
-        return "; ".join(dict.fromkeys(reasons)), ev, "server"
+    if any(d for _, _, d in found) or (found and not gpu_inv):
+        reasons = list(dict.fromkeys(r for r, _, _ in found))
+        return "; ".join(reasons), [e for _, e, _ in found if e is not None], "server"
     # the runner: a CPU build, or no GPU backend, device or buffer at all; not when the plan itself
     # kept every layer off the GPU (then the CPU runner is its consequence, not a cause)
     ld = f.load
@@ -167,9 +166,25 @@ def _fa_possible(f, est, version) -> tuple:
     return True, ""
 
 
+_THRESHOLDS: dict = {}
+
+
 def thresholds(f, est, version) -> dict:
     """num_ctx_full_gpu / num_ctx_any_gpu at the load's parallel, at parallel 1, and with a
-    quantised KV cache where the era and model allow it."""
+    quantised KV cache where the era and model allow it (computed once per distinct input)."""
+    ld = f.load
+    key = (E.signature(est), ld.get("parallel"), ld.get("num_ctx"), ld.get("kv_cache_type"),
+           ld.get("library"), version, _fa_possible(f, est, version))
+    hit = _THRESHOLDS.get(key)
+    if hit is None:
+        if len(_THRESHOLDS) > 4096:
+            _THRESHOLDS.clear()
+        hit = _THRESHOLDS[key] = _thresholds(f, est, version)
+    import copy
+    return copy.deepcopy(hit)
+
+
+def _thresholds(f, est, version) -> dict:
     ld = f.load
     P = ld.get("parallel") or 1
     lim = E.search_limit(est, ld.get("num_ctx"))
@@ -287,6 +302,7 @@ def explain_load(f, est, whatif: Optional[dict] = None) -> dict:
         out["estimate"] = {"era": None, "layers_offload": None, "matches_log": None,
                            "notes": [_no_estimate_reason(f)]}
         out["threshold"] = {"num_ctx_full_gpu": None, "num_ctx_any_gpu": None}
+    out["notes"] = _notes(f)
     cause, text, evs = _cause(f, est, out)
     out["cause"] = cause
     out["cause_title"] = CAUSES[cause]
@@ -294,6 +310,28 @@ def explain_load(f, est, whatif: Optional[dict] = None) -> dict:
     out["evidence"] = _evidence(f, evs)
     if whatif:
         out["whatif"] = _whatif(f, est, whatif, version)
+    return out
+
+
+def _notes(f) -> list:
+    """What else the log says about this load's memory: Ollama's own pre-flight guess (v0.30+,
+    only with other models loaded) and a retry with a smaller automatic context."""
+    out = []
+    for e in [x for x in f.context + f.evidence if x.event in ("evicting", "fits_alongside")]:
+        if "predicted" not in e.attrs:
+            continue
+        pred, avail = parse_size(e.attrs.get("predicted")), parse_size(e.attrs.get("available"))
+        verdict = "exceeds 80% of the free memory: other models evicted first" if e.event == "evicting" \
+            else "fits beside the models already loaded"
+        out.append({"line": e.line, "kind": "preflight",
+                    "text": f"Ollama's pre-flight guess {gib(pred)} for num_ctx x parallel "
+                            f"{e.attrs.get('predicted_num_ctx')} against {gib(avail)} free {verdict}"})
+    for e in f.evidence:
+        if e.event == "load_failed" and "reducing automatic context" in e.msg:
+            out.append({"line": e.line, "kind": "context_retry",
+                        "text": f"the automatic context was reduced from {e.attrs.get('old_num_ctx')} to "
+                                f"{e.attrs.get('new_num_ctx')} and the load retried once (a Modelfile or "
+                                "request num_ctx is never reduced)"})
     return out
 
 
@@ -414,16 +452,20 @@ def _cause(f, est, out) -> tuple:
     if placement == "gpu":
         return "fits", (f"Every layer fits: {numbers}." if numbers else "Every layer is on the GPU."), [ev_off, f.first("offloaded")]
     if placement in ("cpu", "partial") and lib == "metal":
-        sysm = f.first("system_memory")
+        sysm = f.first("system_memory") or next((e for e in f.context if e.event == "system_memory"), None)
         total = parse_size(sysm.attrs.get("total")) if sysm else None
         if placement == "cpu" and need and total and need > total:
             return "macos_ram", (f"On macOS a model larger than the system memory ({gib(total)}) is kept off "
                                  f"the GPU: it needs {gib(need)}."), [sysm, ev_off]
+        if need and avail and need > avail:
+            share = f" ({gib(avail)} of {gib(total)} of RAM)" if total else f" ({gib(avail)})"
+            return "macos_ram", (f"The model is larger than the GPU working set macOS allows{share}: {numbers}. "
+                                 f"{a} of {b} layers fit on the GPU; the rest run on the CPU."), [ev_off, sysm]
     # memory held by others: with the free VRAM of discovery the same estimate places more layers
     held = _held(f, est, out) or _runner_saw_more(f, est, out)
     if held is not None:
         return held
-    nr = [e for e in f.context if e.event == "vram_not_recovered" and e.line > _last_load_end(f)]
+    nr = [e for e in f.context if e.event == "vram_not_recovered"]
     if nr and placement in ("cpu", "partial"):
         return "vram_not_recovered", ("The VRAM of the model unloaded just before had not come back when this load "
                                       "was planned (`gpu VRAM usage didn't recover within timeout`)"
@@ -485,12 +527,6 @@ def _num_ctx(ld: dict) -> Optional[int]:
     if ld.get("num_ctx"):
         return ld["num_ctx"]
     return ld.get("ctx_size") if not ld.get("parallel") else None
-
-
-def _last_load_end(f) -> int:
-    """The last line of the previous load of the same server start (0 when none)."""
-    ends = [o.get("end_line") or o.get("line") or 0 for o in f.earlier]
-    return max(ends) if ends else 0
 
 
 def _starved(f, est, out, anyg):
@@ -676,6 +712,13 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
             effect = f"every layer fits up to num_ctx {qf}" + (" (this num_ctx included)" if n and qf >= n else "")
             settings = [f"server: {envs}"] + (["q4_0 halves the KV cache again at some cost in quality"] if t == "q4_0" else [])
             recs.append(_rec(envs, effect, qf, settings, ref))
+    if cause == "macos_ram":
+        need = v.get("required_full_bytes")
+        mib_need = int(need / MIB) + 1 if need else None
+        recs.append(_rec("a smaller quantisation, or more GPU memory for the Mac", v["cause_text"], None,
+                         [f"sudo sysctl iogpu.wired_limit_mb={mib_need} (macOS 14+; until reboot) lets the GPU use "
+                          f"{gib(need)}" if mib_need else "sudo sysctl iogpu.wired_limit_mb=<MiB> (macOS 14+)",
+                          "or a smaller quantisation of the model"], ref))
     if cause == "model_too_big":
         need, avail = v.get("required_full_bytes"), v.get("vram_available_bytes")
         short = (need - avail) if need and avail else None

@@ -14,62 +14,83 @@ from typing import Optional
 
 from .views import rows
 
-# events of a server start that say what hardware and settings the loads met
-CONTEXT_EVENTS = ("server_config", "listening", "no_gpu", "gpu_unsupported", "gpu_error",
-                  "visible_devices", "dynamic_libraries", "gpu_discovery", "vram_default_ctx",
-                  "gpu_overhead_detected", "inference_compute", "vram_not_recovered", "evicting",
-                  "updated_vram", "runtime_oom", "fits_alongside", "runner_summary", "cuda_init_failed",
-                  "backend_loaded")
+# events of a server start that say what hardware and settings its loads met
+START_EVENTS = ("server_config", "listening", "no_gpu", "gpu_unsupported", "gpu_error", "visible_devices",
+                "dynamic_libraries", "gpu_discovery", "vram_default_ctx", "gpu_overhead_detected",
+                "inference_compute")
+# scheduler events between the previous load and this one that say what held memory
+BETWEEN_EVENTS = ("vram_not_recovered", "evicting", "updated_vram", "runtime_oom", "fits_alongside")
+CONTEXT_EVENTS = START_EVENTS + BETWEEN_EVENTS
+EARLIER = 8          # loads of the same server start a load is compared with
 
-_EVENT_COLS = "e.line, e.event, e.kind, e.level, e.source, e.msg, e.attrs, e.time"
+_EVENT_COLS = "e.line, e.event, e.kind, e.level, e.source, e.msg, e.attrs, e.time, e.end_line"
 
-_STARTS = """
-starts AS (
+
+def _names(names) -> str:
+    return ", ".join("'%s'" % n for n in names)
+
+
+# every load with its server start (the last `server config`, or a `Listening on` not preceded by
+# one, at or before it) and the first line of the load before it in the same file (`prev_end`:
+# what the scheduler said since that load began concerns this one); each later query joins
+# these bounds with a small, pre-filtered set of rows, so the cost grows with the loads, not with
+# loads x events
+BOUNDS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE why_bounds AS
+WITH starts AS (
   SELECT file, line FROM (
     SELECT file::VARCHAR AS file, line, event,
            lag(event) OVER (PARTITION BY file ORDER BY line) AS prev
     FROM events WHERE event IN ('server_config', 'listening')) s
   WHERE event = 'server_config' OR prev IS DISTINCT FROM 'server_config'),
-bounds AS (
-  SELECT l.load_idx, l.file, l.line,
-         coalesce((SELECT max(s.line) FROM starts s WHERE s.file = l.file AND s.line <= l.line), 0) AS start
-  FROM loads l)
+ls AS (SELECT load_idx, file, line, end_line,
+              lag(line) OVER (PARTITION BY file ORDER BY line) AS prev_end FROM loads),
+b AS (
+  SELECT ls.load_idx, ls.file, ls.line, ls.end_line, coalesce(s.line, 0) AS start, ls.prev_end
+  FROM ls ASOF LEFT JOIN starts s ON s.file = ls.file AND s.line <= ls.line)
+SELECT load_idx, file, line, end_line, start,
+       CASE WHEN prev_end IS NULL OR prev_end < start THEN start ELSE prev_end END AS prev_end
+FROM b WHERE list_contains(?, load_idx)
 """
 
 EVIDENCE_SQL = f"""
-WITH ev AS (SELECT load_idx, file, unnest(evidence_lines) AS line FROM loads)
-SELECT ev.load_idx, {_EVENT_COLS}, e.end_line
+WITH ev AS (SELECT l.load_idx, l.file, unnest(l.evidence_lines) AS line
+            FROM loads l JOIN why_bounds b ON b.load_idx = l.load_idx)
+SELECT ev.load_idx, {_EVENT_COLS}
 FROM ev JOIN events e ON e.file::VARCHAR = ev.file AND e.line = ev.line
 ORDER BY ev.load_idx, e.line
 """
 
 CONTEXT_SQL = f"""
-WITH {_STARTS}
-SELECT b.load_idx, b.start, {_EVENT_COLS}
-FROM bounds b JOIN events e
-  ON e.file::VARCHAR = b.file AND e.line >= b.start AND e.line < b.line
-WHERE e.event IN ({", ".join("'%s'" % n for n in CONTEXT_EVENTS)})
+WITH c AS (SELECT * FROM events WHERE event IN ({_names(CONTEXT_EVENTS)}))
+SELECT b.load_idx, {_EVENT_COLS}
+FROM why_bounds b JOIN c e ON e.file::VARCHAR = b.file AND e.line < b.line
+ AND ((e.event IN ({_names(START_EVENTS)}) AND e.line >= b.start)
+      OR (e.event IN ({_names(BETWEEN_EVENTS)}) AND e.line >= b.prev_end))
 ORDER BY b.load_idx, e.line
 """
 
-GPUS_SQL = f"""
-WITH {_STARTS}
+GPUS_SQL = """
 SELECT b.load_idx, g.*
-FROM bounds b JOIN gpus g ON g.file = b.file AND g.line >= b.start AND g.line <= b.line
+FROM why_bounds b JOIN gpus g ON g.file = b.file
+ AND ((g.origin = 'server' AND g.line >= b.start AND g.line <= b.line)
+      OR (g.origin <> 'server' AND g.line >= b.line AND g.line <= b.end_line))
 ORDER BY b.load_idx, g.line
 """
 
 EARLIER_SQL = f"""
-WITH {_STARTS}
-SELECT b.load_idx AS of_load, o.load_idx, o.line, o.end_line, o.model_blob, o.model_name, o.placement,
-       o.outcome, o.layers_offloaded, o.layers_total, o.required_partial_bytes, o.required_full_bytes
-FROM bounds b JOIN loads o ON o.file = b.file AND o.line >= b.start AND o.line < b.line
-ORDER BY b.load_idx, o.line
-"""
-
-STARTS_SQL = f"""
-WITH {_STARTS}
-SELECT load_idx, start FROM bounds ORDER BY load_idx
+WITH w AS (
+  SELECT l.file, l.line, l.load_idx,
+         list(struct_pack(load_idx := l.load_idx, line := l.line, end_line := l.end_line,
+                          model_blob := l.model_blob, model_name := l.model_name, placement := l.placement,
+                          outcome := l.outcome, layers_offloaded := l.layers_offloaded,
+                          layers_total := l.layers_total, required_partial_bytes := l.required_partial_bytes,
+                          required_full_bytes := l.required_full_bytes))
+           OVER (PARTITION BY l.file ORDER BY l.line ROWS BETWEEN {EARLIER} PRECEDING AND 1 PRECEDING) AS before
+  FROM loads l)
+SELECT b.load_idx AS of_load, b.start, w.before
+FROM why_bounds b JOIN w ON w.load_idx = b.load_idx
+ORDER BY b.load_idx
 """
 
 
@@ -143,19 +164,27 @@ class LoadFacts:
         return ev[-1] if ev else None
 
 
-def gather(con) -> list[LoadFacts]:
-    """LoadFacts for every row of the `loads` view, in load order."""
+def gather(con, only: Optional[list] = None) -> list[LoadFacts]:
+    """LoadFacts for the rows of the `loads` view (all, or the `load_idx` values in `only`), in
+    load order."""
     loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
-    out = [LoadFacts(load=ld) for ld in loads]
+    if only is not None:
+        keep = set(only)
+        loads = [ld for ld in loads if ld["load_idx"] in keep]
+    out = {ld["load_idx"]: LoadFacts(load=ld) for ld in loads}
+    if not out:
+        return []
+    con.execute(BOUNDS_SQL, [sorted(out)])
+    for r in rows(con, "SELECT load_idx, start FROM why_bounds"):
+        out[r["load_idx"]].start_line = r["start"]
     for r in rows(con, EVIDENCE_SQL):
         out[r["load_idx"]].evidence.append(_event(r))
     for r in rows(con, CONTEXT_SQL):
         out[r["load_idx"]].context.append(_event(r))
-    for r in rows(con, STARTS_SQL):
-        out[r["load_idx"]].start_line = r["start"]
     for r in rows(con, GPUS_SQL):
         i = r.pop("load_idx")
         out[i].gpus.append(r)
     for r in rows(con, EARLIER_SQL):
-        out[r.pop("of_load")].earlier.append(r)
-    return out
+        f = out[r["of_load"]]
+        f.earlier = [o for o in (r["before"] or []) if o["line"] >= r["start"]]
+    return [out[i] for i in sorted(out)]

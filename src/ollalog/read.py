@@ -76,15 +76,18 @@ def _rows_batch(table: str, rows: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([r.get(f.name) for r in rows], f.type) for f in sch], schema=sch)
 
 
-def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
-    """The catalogued events of a batch, as dicts for the assembler.
+ASSEMBLER_COLUMNS = ["line", "host", "time", "msg", "attrs", "event"]
 
-    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; the
-    assembler needs the first per model only, so the repeats are dropped here, in Arrow."""
+
+def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
+    """The catalogued events of a batch (all columns), in Arrow.
+
+    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
+    need the first per model only, so the repeats are dropped."""
     ev = batch.column(batch.schema.get_field_index("event"))
     if ev.null_count == len(ev):
-        return []
-    sub = batch.filter(pc.is_valid(ev)).select(["line", "host", "time", "msg", "attrs", "event"])
+        return batch.slice(0, 0)
+    sub = batch.filter(pc.is_valid(ev)) if ev.null_count else batch
     names = sub.column("event")
     summary = pc.equal(names.dictionary, "runner_summary").to_pylist()
     if any(summary):
@@ -103,22 +106,22 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
                 mask[i] = True
             keep = pc.or_(keep, pa.array(mask))
         sub = sub.filter(keep)
-    return sub.to_pylist()
+    return sub
 
 
 def _taken(eng, asm: Assembler, seen: set, want: frozenset, named_only: bool) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their named events go to the file's assembler on the way.
-    Tables nobody asked for are dropped here; with `named_only` so are uncatalogued events."""
+    """The engine's finished batches; their catalogued events go to the file's assembler on the
+    way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
+    what loads are made of (catalogued events, without repeated runner summaries)."""
     for name, batch in eng.take_batches():
         if name == "events":
-            for ev in _named_events(batch, seen):
+            named = _catalogued(batch, seen)
+            for ev in named.select(ASSEMBLER_COLUMNS).to_pylist():
                 asm.feed(ev)
-            if named_only and "events" in want:
-                ev = batch.column(batch.schema.get_field_index("event"))
-                if ev.null_count:
-                    batch = batch.filter(pc.is_valid(ev))
-                    if not batch.num_rows:
-                        continue
+            if named_only:
+                if not named.num_rows:
+                    continue
+                batch = named
         if name in want:
             yield name, batch
 

@@ -79,26 +79,40 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     if errors and on_error is None:
         raise errors[0]
     con = views.connect(tables)
-    all_facts = F.gather(con)
-    verdicts = []
-    for f in all_facts:
-        est = estimate.for_load(f)
-        verdicts.append(explain.explain_load(f, est, whatif.as_dict() if whatif and whatif.asked() else None))
+    load_rows = views.rows(con, "SELECT * FROM loads ORDER BY load_idx")
     inputs = {"files": tables.lines.column("file").to_pylist(),
               "errors": [str(e) for e in (tables.errors or [])]}
-    mdir, mhow = _models_dir(models_dir, all_facts)
+    mdir, mhow = _models_dir(models_dir, con)
+    asked = whatif.as_dict() if whatif and whatif.asked() else None
     if all_models:
+        verdicts = [_explain(f, asked) for f in F.gather(con)]
         groups = _group_all(verdicts, mdir, mhow)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
-    resolved, chosen = _resolve(name, verdicts, all_facts, mdir, mhow)
+    from .models import read_manifest
+    manifest = read_manifest(mdir, name) if mdir is not None else None
+    cands = _candidates(name, load_rows, manifest)
+    facts = {f.load["load_idx"]: f for f in F.gather(con, [r["load_idx"] for r in cands])}
+    resolved, chosen = _resolve(name, cands, facts, mdir, mhow, manifest)
     if not chosen:
-        loaded = _loaded_models(verdicts)
+        loaded = _loaded_models(load_rows)
         listing = ", ".join(m["model"] for m in loaded) or "none"
         raise ModelNotLoaded(f"{name.short()} never loaded in {_files(inputs)}"
                              f" ({resolved['how']}); models that loaded: {listing}")
-    recs = explain.recommendations(chosen, resolved)
-    group = {"model": name.short(), "resolved": resolved, "loads": chosen, "recommendations": recs}
-    return Report(model=name.short(), groups=[group], inputs=inputs, loaded_models=_loaded_models(verdicts))
+    verdicts = []
+    params = (manifest.params if manifest is not None else None) or {}
+    for r in chosen:
+        f = facts[r["load_idx"]]
+        v = _explain(f, asked)
+        v["match"] = r["match"]
+        v["num_ctx_source"] = _num_ctx_source(v, params if manifest is not None else None, f)
+        verdicts.append(v)
+    recs = explain.recommendations(verdicts, resolved)
+    group = {"model": name.short(), "resolved": resolved, "loads": verdicts, "recommendations": recs}
+    return Report(model=name.short(), groups=[group], inputs=inputs, loaded_models=_loaded_models(load_rows))
+
+
+def _explain(f, asked):
+    return explain.explain_load(f, estimate.for_load(f), asked)
 
 
 def _files(inputs) -> str:
@@ -108,15 +122,17 @@ def _files(inputs) -> str:
 
 # -- the models dir -------------------------------------------------------------------------------
 
-def _models_dir(explicit, all_facts):
+def _models_dir(explicit, con):
+    from .assemble import parse_config
     from .models import find_models_dir
     log_dirs, seen = [], set()
-    for f in all_facts:
-        ev = f.config_event
-        d = (f.config.get("OLLAMA_MODELS") or "").strip()
-        if d and d not in seen and ev is not None:
+    for r in views.rows(con, "SELECT file::VARCHAR AS file, line, attrs FROM events "
+                             "WHERE event = 'server_config' ORDER BY file, line"):
+        env = dict(r["attrs"] or {}).get("env", "")
+        d = (parse_config(env).get("OLLAMA_MODELS") or "").strip()
+        if d and d not in seen:
             seen.add(d)
-            log_dirs.append((d, f"OLLAMA_MODELS in the server config at {f.load['file']}:{ev.line}"))
+            log_dirs.append((d, f"OLLAMA_MODELS in the server config at {r['file']}:{r['line']}"))
     path, how, tried = find_models_dir(explicit, log_dirs=log_dirs)
     if path is not None:
         return path, how
@@ -163,6 +179,20 @@ def _expected_num_ctx(v: dict, params: dict, f) -> Optional[int]:
     return n
 
 
+def _num_ctx_source(v: dict, params: Optional[dict], f) -> Optional[str]:
+    """Where the load's num_ctx came from: the tag's Modelfile, the server's default (automatic:
+    the only kind v0.30+ may reduce and retry after an out-of-memory load), or neither (a request's
+    options or OLLAMA_CONTEXT_LENGTH); None without the tag's params."""
+    if params is None or v.get("num_ctx") is None:
+        return None
+    if params.get("num_ctx") is not None:
+        return "modelfile" if _expected_num_ctx(v, params, f) == v["num_ctx"] else "request"
+    env = (f.config.get("OLLAMA_CONTEXT_LENGTH") or "").strip()
+    if env.isdigit() and int(env) > 0 and int(env) == v["num_ctx"]:
+        return "OLLAMA_CONTEXT_LENGTH"
+    return "default" if _expected_num_ctx(v, params, f) == v["num_ctx"] else "request"
+
+
 def _score(v: dict, m, f) -> tuple:
     """(score, reasons) of load v against tag manifest m."""
     score, why = 0, []
@@ -179,10 +209,22 @@ def _score(v: dict, m, f) -> tuple:
     return score, why
 
 
-def _resolve(name, verdicts, all_facts, mdir, mhow):
-    from .models import read_manifest, tags_for_blob
-    by_idx = {id(v): f for v, f in zip(verdicts, all_facts)}
-    manifest = read_manifest(mdir, name) if mdir is not None else None
+def _candidates(name, load_rows, manifest) -> list:
+    """The loads that may be this model: of its weights blob, naming its tag, or with a fitting
+    GGUF name (only when neither of the others exists)."""
+    if manifest is not None and manifest.weights_digest:
+        return [r for r in load_rows if _blob_match(r.get("model_blob"), manifest.weights_digest)]
+    named = [r for r in load_rows if r.get("model_name") and name.equals(r["model_name"])]
+    if named:
+        blobs = {r.get("model_blob") for r in named}
+        return [r for r in load_rows if r in named or (not r.get("model_name") and
+                                                        any(_blob_match(r.get("model_blob"), b) for b in blobs))]
+    return [r for r in load_rows if _name_fits(name, r)]
+
+
+def _resolve(name, verdicts, facts, mdir, mhow, manifest):
+    """(resolved, the loads of `verdicts` that are this model, each with its `match`)."""
+    from .models import tags_for_blob
     if manifest is not None and manifest.weights_digest:
         blob = manifest.weights_digest
         sibs = tags_for_blob(mdir, blob)
@@ -197,7 +239,7 @@ def _resolve(name, verdicts, all_facts, mdir, mhow):
             return resolved, mine
         chosen, levels = [], []
         for v in mine:
-            f = by_idx[id(v)]
+            f = facts[v["load_idx"]]
             scored = sorted(((_score(v, s, f), s) for s in sibs), key=lambda x: -x[0][0])
             best = scored[0][0][0]
             top = [s for (sc, _), s in scored if sc == best]

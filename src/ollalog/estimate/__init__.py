@@ -97,12 +97,7 @@ def for_load(facts, hparams: Optional[HParams] = None):
                                kv_type=ld.get("kv_cache_type"), available_exact=exact,
                                library=ld.get("library"), day=time.date().isoformat() if time else None,
                                system_free=_attr_size(sysm, "free"))
-            if est is not None:
-                est.era = "legacy"
-                est.logged = line.offload
-                est.logged_what = "layers.offload"
-                est.hparams = hp
-            return est
+            return _label(est, "legacy", line.offload, "layers.offload", hp)
     from ..assemble import is_gpu_device
     runner = ld.get("runner") or ""
     if runner == "llama-server" or eras.at_least(version, eras.FIT_FIRST) or facts.first("fit_projected"):
@@ -122,13 +117,15 @@ def for_load(facts, hparams: Optional[HParams] = None):
                            gpu_layers=ld.get("layers_offloaded"), ctx0=ld.get("ctx_size"),
                            flash=ld.get("flash_attention"), kv_type=ld.get("kv_cache_type"),
                            requested=ld.get("layers_requested"), is_gpu=is_gpu_device)
-        if est is not None:
-            est.era = "layout"
-            est.logged = ld.get("layers_offloaded")
-            est.logged_what = "GPU layers of the committed layout"
-            est.hparams = hp
-        return est
+        return _label(est, "layout", ld.get("layers_offloaded"), "GPU layers of the committed layout", hp)
     return None
+
+
+def _label(est, era: str, logged, what: str, hp):
+    """The era, the layer count the log printed for it, and the model's shape, on an estimator."""
+    if est is not None:
+        est.era, est.logged, est.logged_what, est.hparams = era, logged, what, hp
+    return est
 
 
 def _fit(facts, version, hp):
@@ -183,12 +180,23 @@ def _fit(facts, version, hp):
                     kv_cells=kv_cells, kv_gpu_layers_total=None, compute_gpu=compute_gpu,
                     ctx0=ld.get("ctx_size"), gpu_layers=ld.get("layers_offloaded"),
                     kv_type=ld.get("kv_cache_type"), requested=cmd_ngl, fit_enabled=fit_on)
-    if est is not None:
-        est.era = "fit"
-        est.logged = ld.get("layers_offloaded")
-        est.logged_what = "offloaded a/b layers"
-        est.hparams = hp
-    return est
+    return _label(est, "fit", ld.get("layers_offloaded"), "offloaded a/b layers", hp)
+
+
+def signature(est) -> tuple:
+    """A hashable digest of everything an estimator computes with: equal signatures give equal
+    curves, so repeated loads of one model on one server are estimated once."""
+    def freeze(v):
+        if isinstance(v, np.ndarray):
+            return tuple(v.tolist())
+        if isinstance(v, (list, tuple)):
+            return tuple(freeze(x) for x in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+        if hasattr(v, "__dict__"):
+            return freeze(vars(v))
+        return v
+    return (type(est).__name__,) + tuple((k, freeze(v)) for k, v in sorted(vars(est).items()) if k != "notes")
 
 
 def check(est) -> Check:

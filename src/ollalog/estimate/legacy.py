@@ -169,8 +169,9 @@ class Legacy:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, C, *, available=None, num_gpu: Optional[int] = None, kv_type: Optional[str] = None,
-            at_log: bool = False, kv_scale: float = 1.0) -> dict:
-        """Layers placed on the GPUs (blocks + output) for every context in C, and the memory."""
+            at_log: bool = False, kv_scale: float = 1.0, loop: bool = False) -> dict:
+        """Layers placed on the GPUs (blocks + output) for every context in C, and the memory.
+        One GPU takes a closed form of the loop (`loop=True` runs the loop itself, for tests)."""
         C = np.atleast_1d(np.asarray(C, dtype=np.float64))
         n = len(C)
         A = np.asarray(self.available if available is None else available, dtype=np.float64)
@@ -190,6 +191,8 @@ class Legacy:
         M = float(self.minimum)
         if self.line.form in ("v0.1.33", "v0.1.38", "v0.1.32"):
             return self._run_v0133(C, A, kv, gp, gf, s, ng)
+        if G == 1 and not loop:
+            return self._run_one_gpu(A[0], kv, gp, gf, g, s, s0, O, M, ng)
         alloc = np.zeros((n, G))
         space = np.zeros((n, G), dtype=bool)
         counts = np.zeros((n, G))
@@ -257,6 +260,36 @@ class Legacy:
             layers[:] = 0
         return {"layers": layers, "vram": np.where(layers > 0, vram, 0.0), "total": vram + overflow,
                 "kv": kv, "graph": graph_used, "per_gpu": counts.astype(np.int64)}
+
+    def _run_one_gpu(self, A, kv, gp, gf, g, s, s0, O, M, ng) -> dict:
+        """The loop above in closed form for one GPU and equal blocks: the GPU takes blocks while
+        the next one fits, and leaves the list (so takes nothing more) at the first that does not."""
+        L = self.blocks
+        gzo = self.gpu0_extra
+        usable = A >= O + gzo + g + M + 2 * s0
+        alloc0 = M + s0 + gzo
+        # block i+1 fits after i are placed while  A > O + alloc0 + i*s + g + s
+        x = (A - O - alloc0 - g - s) / s
+        k = np.where(x > 0, np.minimum(np.ceil(x), L), 0)
+        k = np.where(usable, k, 0)
+        if ng >= 0:
+            k = np.minimum(k, ng)
+        # the output layer: only while the GPU is still in the list and num_gpu allows it
+        want = (ng < 0) | (k < ng)
+        out_ok = usable & (k >= L) & want & (self.output > 0) & (A > O + alloc0 + k * s + g + self.output)
+        placed = k + out_ok
+        fully = (k >= L) & (out_ok | (self.output <= 0))
+        graph_used = np.where(fully, gf, gp)
+        vram = np.where(usable, alloc0 + k * s + np.where(out_ok, self.output, 0.0)
+                        + np.where(placed > 0, graph_used, 0.0), 0.0)
+        overflow = (L - k) * s + np.where(out_ok | (self.output <= 0), 0.0, self.output)
+        if self.traits["projector_with_output"]:
+            overflow += np.where(usable, 0.0, gzo)
+        layers = placed.astype(np.int64)
+        if (self.line.library or "") == "cpu":
+            layers[:] = 0
+        return {"layers": layers, "vram": np.where(layers > 0, vram, 0.0), "total": vram + overflow,
+                "kv": kv, "graph": graph_used, "per_gpu": None}
 
     def _run_v0133(self, C, A, kv, gp, gf, s, ng) -> dict:
         """v0.1.32 - v0.1.44: one pool of free memory, graph x GPUs, a simple running sum (v0.1.33+

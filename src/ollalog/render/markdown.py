@@ -43,6 +43,8 @@ def render_why(report: dict) -> str:
             out.append("")
             out.append(_cell(v.get("cause_text")))
             out.append("")
+            for note in v.get("notes") or []:
+                out.append(f"- {_cell(note['text'])} (line {note['line']})")
             out.append(f"- {_cell(estimate_line(v))}")
             for tl in threshold_lines(v):
                 out.append(f"- {_cell(tl.strip())}")

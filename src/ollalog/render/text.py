@@ -73,6 +73,8 @@ def render_why(report: dict, *, color: bool = False, width: int = 100) -> str:
             if m:
                 para(f"as {m['tag']} ({m['confidence']} confidence: {m['how']})", 2, "dim")
             para(v.get("cause_text") or "", 2)
+            for note in v.get("notes") or []:
+                para(f"{note['text']} (line {note['line']})", 2)
             para(estimate_line(v), 2, "dim")
             if (v.get("estimate") or {}).get("mismatch"):
                 para(v["estimate"]["mismatch"], 4, "dim")
