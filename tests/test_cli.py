@@ -422,6 +422,17 @@ def test_closed_pipe_is_a_quiet_success():
     assert (p.returncode, err.decode()) == (0, "")
 
 
+def test_closed_pipe_keeps_the_failures_already_reported(tmp_path):
+    r, w = os.pipe()
+    os.close(r)
+    p = subprocess.Popen([sys.executable, "-m", "ollalog", "parse", str(tmp_path / "gone.log"), str(SAMPLE_DIR),
+                          "-f", "csv"], stdout=w, stderr=subprocess.PIPE, env=cli_env())
+    os.close(w)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 1
+    _one_error_line(err.decode(), "gone.log", "no such file or directory")
+
+
 def test_out_file_named_after_a_table_writes_that_table(tmp_path):
     out = tmp_path / "loads.parquet"
     p = run_cli("parse", SAMPLE_DIR / "k8s-cri.log", "-o", out)

@@ -49,23 +49,21 @@ def run(app: typer.Typer, argv: Optional[Sequence[str]] = None) -> int:
     """Run the app; every way out becomes an exit code (DECISIONS: 0 done, 1 failure, 2 usage).
 
     A failure the user can cause prints one `ollalog: error: ...` line; Ctrl-C prints
-    `ollalog: interrupted` and exits 130; a closed stdout exits 0 quietly; a bug prints one
+    `ollalog: interrupted` and exits 130; a closed stdout ends the run quietly (0, or 1 when
+    `error()` reported a failure before); a bug prints one
     `ollalog: internal error` line. `--debug` anywhere shows the traceback instead.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _reported.clear()
     try:
-        try:
-            app(args=args, prog_name="ollalog", standalone_mode=True)
-        finally:
-            sys.stdout.flush()
+        app(args=args, prog_name="ollalog", standalone_mode=True)
+        rc = 0
     except SystemExit as e:
-        code = e.code
-        rc = code if isinstance(code, int) else (0 if code is None else 1)
-        return rc if _flushed() else 0
+        rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except (ClosedPipe, BrokenPipeError):
         _silence_stdout()
-        return 0
+        return 1 if _reported else 0  # the failures already reported still count
     except (Interrupted, KeyboardInterrupt) as e:
         detail = getattr(e, "detail", "")
         _say(f"ollalog: interrupted{'; ' + detail if detail else ''}")
@@ -74,20 +72,21 @@ def run(app: typer.Typer, argv: Optional[Sequence[str]] = None) -> int:
         if debug:
             raise
         _say(f"ollalog: error: {e}")
-        return 2 if isinstance(e, UsageError) else 1
+        rc = 2 if isinstance(e, UsageError) else 1
     except Exception as e:  # an ollalog bug: one line, the traceback with --debug
         if debug:
             raise
         _say(f"ollalog: internal error: {type(e).__name__}: {e} (run with --debug for details)")
-        return 1
-    return 0
+        rc = 1
+    _flushed()  # what is still buffered; a reader that went away is no failure
+    return rc
 
 
 def _flushed() -> bool:
     try:
         sys.stdout.flush()
         return True
-    except (BrokenPipeError, ValueError):
+    except (OSError, ValueError):
         _silence_stdout()
         return False
 
@@ -99,8 +98,13 @@ def _say(line: str) -> None:
         pass
 
 
+_reported: list[str] = []  # the failures `error()` reported during this run
+
+
 def error(message: str) -> None:
-    """One `ollalog: error:` line on stderr, for a failure that lets the command go on."""
+    """One `ollalog: error:` line on stderr, for a failure that lets the command go on (the exit
+    code is then 1, even when stdout closes before the command ends)."""
+    _reported.append(message)
     _say(f"ollalog: error: {message}")
 
 
