@@ -44,8 +44,8 @@ def _rechunked(size: int):
     own chunking, whatever the input layer does with small reads."""
     orig = read_module.chunks
 
-    def chunks(src, _n):
-        for data in orig(src, CHUNK):
+    def chunks(src, _n, **kw):
+        for data in orig(src, CHUNK, **kw):
             for i in range(0, len(data), size):
                 yield data[i:i + size]
 

@@ -7,8 +7,11 @@ from the events the message catalogue names, one file at a time.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,9 +19,10 @@ import pyarrow.compute as pc
 from . import schema as S
 from .assemble import Assembler
 from .errors import InputError, UsageError
-from .inputs import CHUNK, Source, chunks, resolve
+from .inputs import CHUNK, Source, chunks, open_source, resolve
 
 ENGINES = ("c", "python")
+HEAD_BYTES = 4096  # the file's first bytes that its identity hashes
 
 
 @dataclass
@@ -58,6 +62,29 @@ def _rows_batch(table: str, rows: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([r.get(f.name) for r in rows], f.type) for f in sch], schema=sch)
 
 
+def _with_file_id(batch: pa.RecordBatch, file_id: str) -> pa.RecordBatch:
+    """An engine's batch with the per-file columns (S.PER_FILE) that no engine produces."""
+    name = "events" if "kind" in batch.schema.names else "requests"
+    sch = S.schema(name)
+    const = pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), batch.num_rows), pa.array([file_id]))
+    cols = [const if f.name == "file_id" else batch.column(f.name) for f in sch]
+    return pa.RecordBatch.from_arrays(cols, schema=sch)
+
+
+def file_id_of(device: int | None, inode: int | None, head: bytes) -> str:
+    """A file's identity: its device and inode (where it has them) and first bytes."""
+    h = hashlib.sha256(f"{device}:{inode}:".encode())
+    h.update(head)
+    return h.hexdigest()[:16]
+
+
+def load_rows(loads: list[dict], file_id: str) -> list[dict]:
+    for r in loads:
+        r["file_id"] = file_id
+        r["load_id"] = f"{file_id}:{r['line']}"
+    return loads
+
+
 def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
     """The catalogued events of a batch, as dicts for the assembler.
 
@@ -88,13 +115,109 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
     return sub.to_pylist()
 
 
-def _taken(eng, asm: Assembler, seen: set) -> Iterator[tuple[str, pa.RecordBatch]]:
+def _taken(eng, asm: Assembler, seen: set, file_id: str) -> Iterator[tuple[str, pa.RecordBatch]]:
     """The engine's finished batches; their named events go to the file's assembler on the way."""
     for name, batch in eng.take_batches():
         if name == "events":
             for ev in _named_events(batch, seen):
                 asm.feed(ev)
-        yield name, batch
+        yield name, _with_file_id(batch, file_id)
+
+
+@dataclass
+class Resume:
+    """Where a read of a file goes on from an earlier read of it (ollalog ingest): the engine's
+    position, the file's load assembler and the runner summaries it has seen."""
+    at: dict
+    assembler: Assembler
+    seen: set
+    file_id: str
+
+
+@dataclass
+class FileRead:
+    """What read_file() leaves when a file ends: its identity, line accounting and the state a
+    later read of the same file, grown, resumes from."""
+    file_id: str = ""
+    head: bytes = b""
+    device: int | None = None
+    inode: int | None = None
+    size: int | None = None
+    stats: dict = field(default_factory=dict)
+    position: dict | None = None
+    assembler: Assembler | None = None
+    seen: set = field(default_factory=set)
+    error: InputError | None = None
+    held_back: int = 0          # bytes after the last newline, left for the next read (whole_lines)
+
+    def lines_row(self, name: str) -> dict:
+        row = dict(self.stats)
+        row.update(file=name, file_id=self.file_id, device=self.device, inode=self.inode, size=self.size,
+                   head_hash=hashlib.sha256(self.head).hexdigest(),
+                   error=self.error.reason if self.error else None)
+        return row
+
+
+def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
+              resume: Resume | None = None, whole_lines: bool = False, raw=None,
+              force_host: bool = False) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+    """Yield the events and requests batches of one source; return a FileRead.
+
+    `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
+    bytes after the last newline unread (a line still being written); `raw` is the source already
+    opened. Unreadable input ends the file early with `FileRead.error` set."""
+    out = FileRead()
+    offset = resume.at["offset"] if resume else 0
+    pre: list[bytes] = []
+    it: Iterator[bytes] = iter(())
+    try:
+        if raw is None:
+            raw, _ = open_source(src)
+        if not src.is_stdin:
+            st = os.fstat(raw.fileno())
+            out.device, out.inode, out.size = st.st_dev, st.st_ino, st.st_size
+        it = chunks(src, chunk_size, raw=raw, offset=offset)
+        for data in it:  # the identity needs the first bytes before any batch leaves
+            pre.append(data)
+            out.head += data[:HEAD_BYTES - len(out.head)]
+            if len(out.head) >= HEAD_BYTES:
+                break
+    except InputError as e:  # read what came before it, then report it
+        out.error = e
+        it = iter(())
+    if resume is not None:
+        out.file_id, asm, out.seen = resume.file_id, resume.assembler, resume.seen
+        asm.file = src.name
+        out.head = b""  # the head hashed is the file's, not this read's: the caller knows it
+    else:
+        out.file_id = file_id_of(out.device, out.inode, out.head)
+        asm = Assembler(src.name)
+    out.assembler = asm
+    eng.begin_file(src.name, src.host, force_host, at=resume.at if resume else None)
+    rest = bytearray()
+    try:
+        for data in itertools.chain(pre, it):
+            if whole_lines:
+                cut = data.rfind(b"\n") + 1
+                if not cut:
+                    rest += data
+                    continue
+                if rest:
+                    rest += data[:cut]
+                    data, rest = bytes(rest), bytearray(data[cut:])
+                else:
+                    data, rest = data[:cut], bytearray(data[cut:])
+            eng.feed(data)
+            if on_progress is not None:
+                on_progress(len(data))
+            yield from _taken(eng, asm, out.seen, out.file_id)
+    except InputError as e:
+        out.error = out.error or e
+    out.held_back = len(rest)
+    out.stats = eng.end_file()
+    out.position = eng.position()
+    yield from _taken(eng, asm, out.seen, out.file_id)
+    return out
 
 
 def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
@@ -117,31 +240,18 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
             on_error(e)
     eng = make_engine(engine, batch_rows, max_line)
     for src in sources:
-        asm = Assembler(src.name)
-        seen: set = set()
-        eng.begin_file(src.name, src.host, host is not None)
-        error = None
-        try:
-            for data in chunks(src, chunk_size):
-                eng.feed(data)
-                if on_progress is not None:
-                    on_progress(len(data))
-                yield from _taken(eng, asm, seen)
-        except InputError as e:
-            error = e
-        stats = eng.end_file()
-        yield from _taken(eng, asm, seen)
-        if error is not None:
+        res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
+                                   force_host=host is not None)
+        if res.error is not None:
             if on_error is None:
-                raise error
-            on_error(error)
-        loads, gpus = asm.finish()
+                raise res.error
+            on_error(res.error)
+        loads, gpus = res.assembler.finish()
         if loads:
-            yield "loads", _rows_batch("loads", loads)
+            yield "loads", _rows_batch("loads", load_rows(loads, res.file_id))
         if gpus:
-            yield "gpus", _rows_batch("gpus", gpus)
-        stats.update(file=src.name, error=error.reason if error else None)
-        yield "lines", _rows_batch("lines", [stats])
+            yield "gpus", _rows_batch("gpus", [dict(g, file_id=res.file_id) for g in gpus])
+        yield "lines", _rows_batch("lines", [res.lines_row(src.name)])
 
 
 def read(paths: Iterable[str] | str, **kw) -> Tables:

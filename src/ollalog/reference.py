@@ -373,8 +373,8 @@ class ReferenceParser:
         self.event_names = event_names(rules)
         self.batch_rows = batch_rows
         self.max_line = max_line
-        self.ev_schema = S.schema("events")
-        self.rq_schema = S.schema("requests")
+        self.ev_schema = S.engine_schema("events")
+        self.rq_schema = S.engine_schema("requests")
         self._ev: list[dict] = []
         self._rq: list[dict] = []
         self._batches: list[tuple[str, pa.RecordBatch]] = []
@@ -382,7 +382,8 @@ class ReferenceParser:
 
     # -- driving ------------------------------------------------------------------------------
 
-    def begin_file(self, name: str, host: str | None = None, force_host: bool = False):
+    def begin_file(self, name: str, host: str | None = None, force_host: bool = False, at: dict | None = None):
+        """Start a file; `at` (a position() of an earlier read of it) goes on from where that stopped."""
         self.file = name
         self.default_host = host
         self.force_host = force_host
@@ -397,8 +398,23 @@ class ReferenceParser:
         self.pending: list[tuple] = []
         self.held = None       # (lineno, text, ctx, status-holder)
         self.cri = None        # (lineno, text parts, ctx)
+        # byte offsets: of the current physical line, the next one, the held and the CRI record
+        self.line_off = self.next_off = self.base_off = self.held_off = self.cri_off = 0
+        if at is not None:
+            if at["line"] < 0 or at["offset"] < 0:
+                raise ValueError("negative resume position")
+            self.lineno = at["line"]
+            self.line_off = self.next_off = self.base_off = at["offset"]
+            self.first = at["offset"] == 0
+            self.tz_server, self.tz_prefix, self.ref_us = at["tz_server"], at["tz_prefix"], at["ref_us"]
+
+    def position(self) -> dict:
+        """After end_file(): where a read of the same file, grown, goes on (for begin_file(at=))."""
+        return {"line": self.lineno, "offset": self.next_off, "tz_server": self.tz_server,
+                "tz_prefix": self.tz_prefix, "ref_us": self.ref_us}
 
     def feed(self, data: bytes):
+        at = self.base_off + self.stats.bytes  # offset of data[0]
         self.stats.bytes += len(data)
         start = 0
         n = len(data)
@@ -408,10 +424,12 @@ class ReferenceParser:
                 self._carry_add(data[start:])
                 break
             self._carry_add(data[start:nl])
+            self.line_off = self.next_off
             self._physical(bytes(self.carry), self.carry_over)
             self.carry.clear()
             self.carry_over = False
             start = nl + 1
+            self.next_off = at + start
         self._maybe_flush()
 
     def _carry_add(self, piece: bytes):
@@ -424,8 +442,10 @@ class ReferenceParser:
 
     def end_file(self) -> dict:
         if self.carry or self.carry_over:
+            self.line_off = self.next_off
             self._physical(bytes(self.carry), self.carry_over)
             self.carry.clear()
+            self.next_off = self.base_off + self.stats.bytes
         self._release_held()
         self._release_cri()
         self._resolve_pending(final=True)
@@ -669,6 +689,7 @@ class ReferenceParser:
                 self._emit(rec, ctx, lineno)
                 return "malformed" if rec.malformed else "parsed"
             self.held = (lineno, p, ctx, None)
+            self.held_off = self.line_off
             return "held"
         recs = self._classify(p, ctx)
         if not recs:
@@ -695,6 +716,7 @@ class ReferenceParser:
     def _cri(self, p: str, ctx: Ctx, lineno: int) -> str:
         if self.cri is None:
             self.cri = (lineno, [p], ctx)
+            self.cri_off = self.line_off
         else:
             self.cri[1].append(p)
         if ctx.cri_partial:
@@ -709,15 +731,15 @@ class ReferenceParser:
         self.cri = None
         ctx.cri_partial = False
         text = "".join(parts)
-        saved = self.lineno
-        self.lineno = lineno
+        saved, saved_off = self.lineno, self.line_off
+        self.lineno, self.line_off = lineno, self.cri_off
         try:
             status = self._payload(text, ctx, False)
             if status == "held":
                 self._release_held()
                 status = "parsed"
         finally:
-            self.lineno = saved
+            self.lineno, self.line_off = saved, saved_off
         return status
 
     def _slog(self, text: str) -> Rec:
@@ -870,6 +892,8 @@ class ReferenceParser:
 
     def _emit(self, rec: Rec, ctx: Ctx, lineno: int):
         st = self.stats
+        # a record starts on the current line, or is the held slog record released by a later line
+        offset = self.line_off if lineno == self.lineno else self.held_off
         if st.transport is None:
             st.transport = ctx.transport or "plain"
         host = self.default_host if self.force_host else (ctx.host or self.default_host)
@@ -878,14 +902,14 @@ class ReferenceParser:
         if rec.request is not None:
             st.gin += 1
             status, latency, client, method, path = rec.request
-            row = {"file": self.file, "line": lineno, "host": host, "time": None, "status": status,
+            row = {"file": self.file, "line": lineno, "offset": offset, "host": host, "time": None, "status": status,
                    "latency_ms": latency, "client": client, "method": method, "path": path,
                    "pid": ctx.pid, "transport": ctx.transport or "plain", "truncated": rec.truncated}
             table = self._rq
         else:
             counter = KIND_COUNTER[rec.kind]
             setattr(st, counter, getattr(st, counter) + 1)
-            row = {"file": self.file, "line": lineno, "host": host, "time": None, "level": rec.level,
+            row = {"file": self.file, "line": lineno, "offset": offset, "host": host, "time": None, "level": rec.level,
                    "source": rec.source, "msg": rec.msg, "attrs": rec.attrs, "kind": rec.kind,
                    "event": rec.event, "pid": ctx.pid, "transport": ctx.transport or "plain",
                    "truncated": rec.truncated}
