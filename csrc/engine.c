@@ -20,9 +20,9 @@ static const char* const KIND_NAMES[] = {"slog", "log", "runner", "llama", "prob
 enum { T_PLAIN, T_JOURNALD, T_JOURNALD_JSON, T_DOCKER, T_DOCKER_JSON, T_DESKTOP, T_COMPOSE, T_CRI, T_PINO };
 static const char* const TRANSPORT_NAMES[] = {"plain", "journald", "journald-json", "docker", "docker-json",
                                               "docker-desktop", "compose", "cri", "pino"};
-static const char* const EVENT_COLS[] = {"file", "line", "offset", "host", "time", "level", "source", "msg", "attrs",
+static const char* const EVENT_COLS[] = {"file", "line", "byte_offset", "host", "time", "level", "source", "msg", "attrs",
                                          "kind", "event", "pid", "transport", "truncated"};
-static const char* const REQUEST_COLS[] = {"file", "line", "offset", "host", "time", "status", "latency_ms", "client",
+static const char* const REQUEST_COLS[] = {"file", "line", "byte_offset", "host", "time", "status", "latency_ms", "client",
                                            "method", "path", "pid", "transport", "truncated"};
 enum { EC_FILE, EC_LINE, EC_OFFSET, EC_HOST, EC_TIME, EC_LEVEL, EC_SOURCE, EC_MSG, EC_ATTRS, EC_KIND, EC_EVENT, EC_PID,
        EC_TRANSPORT, EC_TRUNC, EC_N };

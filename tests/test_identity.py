@@ -35,7 +35,7 @@ def test_offsets_point_at_the_records_first_line(log, engine):
     t = ollalog.read(str(log), engine=engine)
     n = 0
     for table in ("events", "requests"):
-        for line, offset in zip(t[table].column("line").to_pylist(), t[table].column("offset").to_pylist()):
+        for line, offset in zip(t[table].column("line").to_pylist(), t[table].column("byte_offset").to_pylist()):
             assert offset == starts[line - 1], (table, line, offset)
             n += 1
     assert n > 0
@@ -47,7 +47,7 @@ def test_offsets_of_a_gzip_file_are_of_its_decompressed_bytes(tmp_path, engine):
     f.write_bytes(gzip.compress(SEED_LOG))
     starts = _line_starts(SEED_LOG)
     t = ollalog.read(str(f), engine=engine)
-    got = t.events.column("offset").to_pylist()
+    got = t.events.column("byte_offset").to_pylist()
     assert got == [starts[n - 1] for n in t.events.column("line").to_pylist()]
     assert t.lines.column("head_hash").to_pylist() == [hashlib.sha256(SEED_LOG[:4096]).hexdigest()]
 

@@ -23,6 +23,7 @@ from .inputs import CHUNK, Source, chunks, open_source, resolve
 
 ENGINES = ("c", "python")
 HEAD_BYTES = 4096  # the file's first bytes that its identity hashes
+TAIL_BYTES = 4096  # the last bytes read that FileRead keeps (a resumed read checks them)
 
 
 @dataclass
@@ -149,6 +150,7 @@ class FileRead:
     seen: set = field(default_factory=set)
     error: InputError | None = None
     held_back: int = 0          # bytes after the last newline, left for the next read (whole_lines)
+    tail: bytes = b""           # the last TAIL_BYTES read (of this read)
 
     def lines_row(self, name: str) -> dict:
         row = dict(self.stats)
@@ -159,13 +161,14 @@ class FileRead:
 
 
 def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
-              resume: Resume | None = None, whole_lines: bool = False, raw=None,
-              force_host: bool = False) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+              resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
+              file_id: str | None = None) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
 
     `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
     bytes after the last newline unread (a line still being written); `raw` is the source already
-    opened. Unreadable input ends the file early with `FileRead.error` set."""
+    opened; `file_id` overrides the id its identity gives. Unreadable input ends the file early
+    with `FileRead.error` set."""
     out = FileRead()
     offset = resume.at["offset"] if resume else 0
     pre: list[bytes] = []
@@ -190,7 +193,7 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
         asm.file = src.name
         out.head = b""  # the head hashed is the file's, not this read's: the caller knows it
     else:
-        out.file_id = file_id_of(out.device, out.inode, out.head)
+        out.file_id = file_id or file_id_of(out.device, out.inode, out.head)
         asm = Assembler(src.name)
     out.assembler = asm
     eng.begin_file(src.name, src.host, force_host, at=resume.at if resume else None)
@@ -208,6 +211,7 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
                 else:
                     data, rest = data[:cut], bytearray(data[cut:])
             eng.feed(data)
+            out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
             if on_progress is not None:
                 on_progress(len(data))
             yield from _taken(eng, asm, out.seen, out.file_id)

@@ -902,14 +902,14 @@ class ReferenceParser:
         if rec.request is not None:
             st.gin += 1
             status, latency, client, method, path = rec.request
-            row = {"file": self.file, "line": lineno, "offset": offset, "host": host, "time": None, "status": status,
+            row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "status": status,
                    "latency_ms": latency, "client": client, "method": method, "path": path,
                    "pid": ctx.pid, "transport": ctx.transport or "plain", "truncated": rec.truncated}
             table = self._rq
         else:
             counter = KIND_COUNTER[rec.kind]
             setattr(st, counter, getattr(st, counter) + 1)
-            row = {"file": self.file, "line": lineno, "offset": offset, "host": host, "time": None, "level": rec.level,
+            row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "level": rec.level,
                    "source": rec.source, "msg": rec.msg, "attrs": rec.attrs, "kind": rec.kind,
                    "event": rec.event, "pid": ctx.pid, "transport": ctx.transport or "plain",
                    "truncated": rec.truncated}

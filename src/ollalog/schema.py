@@ -12,7 +12,7 @@ _DICT = pa.dictionary(pa.int32(), pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
 _BYTES = pa.int64()
 _FILE_ID = ("file_id", _DICT, "identity of the file: digest of its device, inode and first 4 KiB; kept as it grows")
-_OFFSET = ("offset", pa.int64(), "byte offset of the record's first line in the file (after decompression)")
+_OFFSET = ("byte_offset", pa.int64(), "byte offset of the record's first line in the file (after decompression)")
 
 # (name, type, description) per table, in column order.
 EVENTS = [
