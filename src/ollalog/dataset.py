@@ -7,8 +7,10 @@ partition names, the per-file progress records, and the files a reader should re
     DIR/_ollalog/state/<file_id>-<end>.json   its load assembler at that point (snapshot.py)
     DIR/_ollalog/tmp/                      files being written; DIR/_ollalog/lock
 
-`host` and `day` (UTC) are Hive partition columns, so DuckDB, pyarrow and Spark read each table
-folder as is (`host` and `day` are not stored inside the files). A host name becomes a folder
+`host` and `day` are Hive partition columns, so DuckDB, pyarrow and Spark read each table folder
+as is (`host` and `day` are not stored inside the files). `day` is the UTC date of the row's time
+or, for a row without one (a llama.cpp line of a plain file), of the last row before it in the
+same file that has one, so a record lands beside its neighbours. A host name becomes a folder
 name only encoded (`partition_value`): letters, digits, `-`, `_` and `.` stay, every other byte is
 %XX, so no host string can name another folder or a hidden file; a null host or day is Hive's
 `__HIVE_DEFAULT_PARTITION__` (so is an empty host). A name too long for a folder (over 160 bytes
@@ -93,6 +95,7 @@ class Record:
     segments: list = field(default_factory=list)   # start offsets of the events/requests files
     files: list = field(default_factory=list)      # every data file, relative to the dataset
     seq: int = 0                   # order of commits (the newest record of an inode wins)
+    days: dict = field(default_factory=dict)       # events/requests: day of the last dated row
     version: int = RECORD_VERSION
 
     @staticmethod
@@ -159,12 +162,13 @@ class PartitionWriter:
     """Writes one table's batches into host/day partitions, under temporary names; `files()`
     gives (temporary path, relative final path) pairs once closed."""
 
-    def __init__(self, root: str, tmp_dir: str, table: str, basename: str):
+    def __init__(self, root: str, tmp_dir: str, table: str, basename: str, last_day=None):
         self.root, self.tmp_dir, self.table, self.basename = root, tmp_dir, table, basename
         self.schema = data_schema(table)
         self.writers: dict[str, object] = {}
         self.paths: dict[str, str] = {}
         self.rows = 0
+        self.last_day = last_day  # a datetime.date: the day of the last dated row written
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -174,6 +178,14 @@ class PartitionWriter:
         if pa.types.is_dictionary(host.type):
             host = host.cast(pa.string())
         day = pc.cast(batch.column(_time_column(self.table)), pa.date32())
+        if day.null_count:
+            if self.last_day is not None and not day[0].is_valid:
+                day = pa.concat_arrays([pa.array([self.last_day], pa.date32()), day])
+                day = pc.fill_null_forward(day).slice(1)
+            else:
+                day = pc.fill_null_forward(day)
+        last = day[-1].as_py() if len(day) else None
+        self.last_day = last if last is not None else self.last_day
         data = pa.RecordBatch.from_arrays([batch.column(f.name) for f in self.schema], schema=self.schema)
         hosts = pc.unique(host).to_pylist()
         days = pc.unique(day).to_pylist()

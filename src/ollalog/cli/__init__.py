@@ -23,6 +23,7 @@ def _root() -> None:
 
 from . import parse as _parse  # noqa: E402,F401  (registers the command)
 from . import sql as _sql  # noqa: E402,F401
+from . import ingest as _ingest  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
