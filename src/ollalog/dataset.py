@@ -142,11 +142,20 @@ def write_json(path: str, data, tmp_dir: str) -> None:
 
 
 def committed_files(root: str) -> dict[str, list[str]]:
-    """The data files of the dataset at `root`, per table, as absolute paths in a stable order.
-
-    Raises FileNotFoundError when `root` is not a dataset."""
+    """The data files of the dataset at `root`, per table, as paths in a stable order: those its
+    records list, or, in a dataset without records (written by Spark), every Parquet file of the
+    table folders. Raises FileNotFoundError when `root` is neither."""
     if not os.path.isdir(meta(root, "files")):
-        raise FileNotFoundError(errno.ENOENT, "not an ollalog dataset (no _ollalog/files folder)", root)
+        if not any(os.path.isdir(os.path.join(root, t)) for t in S.TABLES):
+            raise FileNotFoundError(errno.ENOENT, "not an ollalog dataset (no table folders)", root)
+        out = {}
+        for t in S.TABLES:
+            found = []
+            for dp, dirs, fns in os.walk(os.path.join(root, t)):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+                found += [os.path.join(dp, f) for f in fns if f.endswith(".parquet") and not f.startswith(("_", "."))]
+            out[t] = sorted(found)
+        return out
     out: dict[str, list[str]] = {t: [] for t in S.TABLES}
     for r in load_records(root).values():
         for rel in r.files:
@@ -177,15 +186,7 @@ class PartitionWriter:
         host = batch.column("host")
         if pa.types.is_dictionary(host.type):
             host = host.cast(pa.string())
-        day = pc.cast(batch.column(_time_column(self.table)), pa.date32())
-        if day.null_count:
-            if self.last_day is not None and not day[0].is_valid:
-                day = pa.concat_arrays([pa.array([self.last_day], pa.date32()), day])
-                day = pc.fill_null_forward(day).slice(1)
-            else:
-                day = pc.fill_null_forward(day)
-        last = day[-1].as_py() if len(day) else None
-        self.last_day = last if last is not None else self.last_day
+        day, self.last_day = partition_days(batch, self.table, self.last_day)
         data = pa.RecordBatch.from_arrays([batch.column(f.name) for f in self.schema], schema=self.schema)
         hosts = pc.unique(host).to_pylist()
         days = pc.unique(day).to_pylist()
@@ -219,6 +220,19 @@ class PartitionWriter:
 
 def _time_column(table: str) -> str:
     return "first_time" if table == "lines" else "time"
+
+
+def partition_days(batch: pa.RecordBatch, table: str, last_day=None):
+    """The `day` partition of each row (see the module's doc) and the day to carry to the file's
+    next batch: the UTC date of its time, else of the last dated row before it."""
+    day = pc.cast(batch.column(_time_column(table)), pa.date32())
+    if day.null_count:
+        if last_day is not None and not day[0].is_valid:
+            day = pc.fill_null_forward(pa.concat_arrays([pa.array([last_day], pa.date32()), day])).slice(1)
+        else:
+            day = pc.fill_null_forward(day)
+    last = day[-1].as_py() if len(day) else None
+    return day, (last if last is not None else last_day)
 
 
 def rows_batch(table: str, rows: list[dict]) -> pa.RecordBatch:

@@ -136,9 +136,10 @@ def _run(text, params, logs, data, host, engine, fmt, out) -> int:
         print(f"ollalog: error: {e}", file=sys.stderr)
 
     if data is not None:
-        if not os.path.isdir(os.path.join(data, "_ollalog")):
-            raise InputError(data, "not an ollalog dataset (write one with `ollalog ingest LOGS --to DIR`)")
-        con = views.connect(data)
+        try:
+            con = views.connect(data)
+        except FileNotFoundError:
+            raise InputError(data, "not an ollalog dataset (write one with `ollalog ingest LOGS --to DIR`)") from None
     else:
         con = views.connect(read(logs, host=host, engine=engine, on_error=report))
     rel = views.run(con, text, params)
