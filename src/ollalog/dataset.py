@@ -137,7 +137,7 @@ def write_json(path: str, data, tmp_dir: str) -> None:
     """Write JSON under a temporary name, then rename it into place."""
     tmp = os.path.join(tmp_dir, f"{os.getpid()}-{os.path.basename(path)}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, separators=(",", ":"))
+        f.write(json.dumps(data, separators=(",", ":")))
     os.replace(tmp, path)
 
 

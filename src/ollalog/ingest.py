@@ -350,7 +350,7 @@ def _ingest_file_in(root: str, task: _Task, engine: str, tmp: str) -> FileResult
             moved += w.close()
     state_name = f"{fid}-{end:015d}.json"
     with open(os.path.join(tmp, state_name), "w", encoding="utf-8") as f:
-        json.dump(snapshot.dump(res.assembler, res.seen), f, separators=(",", ":"))
+        f.write(json.dumps(snapshot.dump(res.assembler, res.seen), separators=(",", ":")))  # dumps: the C encoder
 
     kept = [rel for rel in old.files if _kind(rel) == "s"] if resume is not None else []
     segments = list(old.segments) if resume is not None else []
