@@ -214,7 +214,9 @@ def measure(row: Row, repeat: int, timeout: float, verbose: bool, time_exe: str 
             outdir = None
             if row.is_outdir:
                 outdir = os.path.join(wd, "out")
-                argv = [outdir if a == "{OUTDIR}" else a for a in argv]
+                if any(a.startswith("{OUTDIR}/") for a in argv):
+                    os.makedirs(outdir)          # a row that writes one file into the folder
+                argv = [a.replace("{OUTDIR}", outdir) for a in argv]
             r = run_once(argv, timeout, wd, time_exe)
             for real, shown in [(outdir or "\0", "DIR"), (wd, "TMP")] + list(hide.items()):  # keep this machine's paths out of reports
                 r.out, r.err = r.out.replace(real, shown), r.err.replace(real, shown)
@@ -335,6 +337,13 @@ def build_rows(args, path: str, size: int, prefix: str, prefix_size: int, ollalo
     rows.append(Row("ollalog parse --out", "ollalog parse FILE --out DIR", [o, "parse", path, "--out", "{OUTDIR}"],
                     path, size, "writes Parquet to a fresh folder each run", None if ollalog else miss,
                     is_outdir=True))
+    rows.append(Row("ollalog why MODEL", f"ollalog why {args.why_model} FILE --format json -o OUT",
+                    [o, "why", args.why_model, path, "--format", "json", "-o", "{OUTDIR}/why.json"], path, size,
+                    "loads-only read, every load of one model explained (estimates, thresholds, advice)",
+                    None if ollalog else miss, is_outdir=True))
+    rows.append(Row("ollalog why --all", "ollalog why --all FILE --format json -o OUT",
+                    [o, "why", "--all", path, "--format", "json", "-o", "{OUTDIR}/why.json"], path, size,
+                    "every load of every model explained", None if ollalog else miss, is_outdir=True))
     rows.append(Row("ollalog --engine python", "ollalog parse PREFIX --engine python",
                     [o, "parse", prefix, "--engine", "python"], prefix, prefix_size,
                     f"pure-Python reference, first {prefix_size / MB:.0f} MB only", None if ollalog else miss))
@@ -451,6 +460,8 @@ def main(argv=None):
     ap.add_argument("--python", default=sys.executable, help="interpreter for the DuckDB rows (default: this one)")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only rows whose name contains one of these")
     ap.add_argument("--no-lnav", action="store_true", help="skip the lnav row")
+    ap.add_argument("--why-model", default="llama3.1:8b",
+                    help="model for the `ollalog why MODEL` row (gen_log.py's logs name llama3.1:8b)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run before it is killed")
     ap.add_argument("--direct-rss", action="store_true",
                     help="spawn tools directly, not through GNU time (RSS then includes the harness's ~11 MB)")

@@ -21,11 +21,11 @@ enum { T_PLAIN, T_JOURNALD, T_JOURNALD_JSON, T_DOCKER, T_DOCKER_JSON, T_DESKTOP,
 static const char* const TRANSPORT_NAMES[] = {"plain", "journald", "journald-json", "docker", "docker-json",
                                               "docker-desktop", "compose", "cri", "pino"};
 static const char* const EVENT_COLS[] = {"file", "line", "byte_offset", "host", "time", "level", "source", "msg", "attrs",
-                                         "kind", "event", "pid", "transport", "truncated"};
+                                         "kind", "event", "pid", "transport", "truncated", "end_line"};
 static const char* const REQUEST_COLS[] = {"file", "line", "byte_offset", "host", "time", "status", "latency_ms", "client",
                                            "method", "path", "pid", "transport", "truncated"};
 enum { EC_FILE, EC_LINE, EC_OFFSET, EC_HOST, EC_TIME, EC_LEVEL, EC_SOURCE, EC_MSG, EC_ATTRS, EC_KIND, EC_EVENT, EC_PID,
-       EC_TRANSPORT, EC_TRUNC, EC_N };
+       EC_TRANSPORT, EC_TRUNC, EC_END_LINE, EC_N };
 enum { RC_FILE, RC_LINE, RC_OFFSET, RC_HOST, RC_TIME, RC_STATUS, RC_LATENCY, RC_CLIENT, RC_METHOD, RC_PATH, RC_PID,
        RC_TRANSPORT, RC_TRUNC, RC_N };
 
@@ -104,9 +104,10 @@ struct ol_engine {
   int64_t ref_us; int has_ref;
   pending_t* pending; int64_t n_pending, cap_pending;
   /* held slog record (a wrapped record continues on the next lines) */
-  int held; int64_t held_line; ol_buf held_text; ctx_t held_ctx;
+  int held; int64_t held_line, held_end; ol_buf held_text; ctx_t held_ctx;
+  int64_t span_end; /* last physical line of the record being emitted */
   /* CRI partial lines */
-  int cri; int64_t cri_line; ol_buf cri_text; ctx_t cri_ctx;
+  int cri; int64_t cri_line, cri_end; ol_buf cri_text; ctx_t cri_ctx;
   /* scratch */
   ol_buf line, tmp, arena, jarena, joined;
   attr_t* attrs; int64_t n_attrs, cap_attrs;
@@ -499,6 +500,7 @@ static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
     if (c->has_pid) ol_col_i32(&v[EC_PID], c->pid); else ol_col_null(&v[EC_PID]);
     ol_col_i32(&v[EC_TRANSPORT], transport);
     ol_col_bool(&v[EC_TRUNC], r->truncated);
+    ol_col_i64(&v[EC_END_LINE], e->span_end > lineno ? e->span_end : lineno);
     row_time(e, OL_TABLE_EVENTS, e->ev_rows++, r, c);
   }
 }
@@ -1631,6 +1633,7 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
       ctx_copy(&e->cri_ctx, c);
     }
     ol_buf_put(&e->cri_text, p, (int64_t)n);
+    e->cri_end = e->lineno;
     if (c->cri_partial) {
       e->st.continued++;
       return ST_PARSED;
@@ -1657,6 +1660,7 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     e->held = 1;
     e->held_line = lineno;
     e->held_off = e->line_off;
+    e->held_end = e->span_end > lineno ? e->span_end : lineno;
     e->held_text.len = 0;
     ol_buf_put(&e->held_text, p, (int64_t)n);
     ctx_copy(&e->held_ctx, c);
@@ -1674,7 +1678,10 @@ static void release_held(ol_engine* e) {
   /* parse from a private copy: the text buffer is reused */
   ol_buf text = e->held_text;
   parse_slog(e, &r, text.p, (size_t)text.len);
+  int64_t saved_end = e->span_end;
+  e->span_end = e->held_end;
   emit(e, &r, &e->held_ctx, e->held_line);
+  e->span_end = saved_end;
   if (r.malformed) {
     e->st.parsed--;
     e->st.malformed++;
@@ -1685,9 +1692,10 @@ static int release_cri(ol_engine* e) {
   if (!e->cri) return ST_UNKNOWN;
   e->cri = 0;
   e->cri_ctx.cri_partial = 0;
-  int64_t saved = e->lineno, saved_off = e->line_off;
+  int64_t saved = e->lineno, saved_off = e->line_off, saved_end = e->span_end;
   e->lineno = e->cri_line;
   e->line_off = e->cri_off;
+  e->span_end = e->cri_end;
   /* the joined text moves to `joined` so that process_payload may reuse cri_text */
   ol_buf tmp = e->joined;
   e->joined = e->cri_text;
@@ -1703,6 +1711,7 @@ static int release_cri(ol_engine* e) {
   ol_buf_free(&c.arena);
   e->lineno = saved;
   e->line_off = saved_off;
+  e->span_end = saved_end;
   return st;
 }
 
@@ -1746,6 +1755,7 @@ static int continues(ol_engine* e, const char* s, size_t n) {
 static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   ol_file_stats* st = &e->st;
   e->lineno++;
+  e->span_end = e->lineno;
   st->physical++;
   if (oversized) st->oversized++;
   if (n && raw[n - 1] == '\r') n--;
@@ -1798,6 +1808,7 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
     strip_st(&t, &tn);
     ol_buf_putc(&e->held_text, ' ');
     ol_buf_put(&e->held_text, t, (int64_t)tn);
+    e->held_end = e->lineno;
     st->continued++;
     count(e, oversized ? ST_MALFORMED : ST_PARSED);
     return;
@@ -1828,7 +1839,7 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
 static int init_cols(ol_engine* e) {
   static const int ev_types[EC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_STR, OL_COL_STR,
                                      OL_COL_STR, OL_COL_MAP, OL_COL_I32, OL_COL_I32, OL_COL_I32, OL_COL_I32,
-                                     OL_COL_BOOL};
+                                     OL_COL_BOOL, OL_COL_I64};
   static const int rq_types[RC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_I16, OL_COL_F64,
                                      OL_COL_STR, OL_COL_STR, OL_COL_STR, OL_COL_I32, OL_COL_I32, OL_COL_BOOL};
   for (int i = 0; i < EC_N; i++)

@@ -133,12 +133,15 @@ T0 = utc(2025, 4, 27, 8, 0, 0, 123000)  # the time of SLOG
 
 
 def ev(**kw) -> dict:
-    """An expected events row (without `file`): defaults of a plain slog line of host h1."""
+    """An expected events row (without `file`): defaults of a plain slog line of host h1; a record
+    ends on the line it starts on unless `end_line` says otherwise."""
     row = {"line": 1, "host": "h1", "time": None, "level": None, "source": None, "msg": None, "attrs": [],
-           "kind": "slog", "event": None, "pid": None, "transport": "plain", "truncated": False}
+           "kind": "slog", "event": None, "pid": None, "transport": "plain", "truncated": False, "end_line": None}
     for k in kw:
         assert k in row, k
     row.update(kw)
+    if row["end_line"] is None:
+        row["end_line"] = row["line"]
     return row
 
 
@@ -309,7 +312,7 @@ def test_kubernetes_cri_partial_lines_joined(read_bytes):
             b'2025-04-27T08:00:01.7Z stdout F sion 0.6.5)"\n'
             b'2025-04-27T08:00:05Z stderr F ' + LLAMA.encode() + b"\n")
     t = read_bytes(data)
-    assert rows(t.events) == [listening(transport="cri"),
+    assert rows(t.events) == [listening(transport="cri", end_line=3),
                               offloaded(line=4, transport="cri", time=utc(2025, 4, 27, 8, 0, 5))]
     assert counts(t) == {"physical": 4, "parsed": 4, "continued": 2, "slog": 1, "llama": 1}
 
@@ -404,7 +407,7 @@ def test_slog_record_wrapped_onto_continuation_lines(read_bytes):
         ev(time=T0, level="INFO", source="server.go:100", msg="offload", event="offload",
            attrs=[("library", "cuda"), ("layers.requested", "-1"), ("layers.model", "65"),
                   ("layers.offload", "0"), ("memory.available", "[23.3 GiB]"),
-                  ("memory.required.full", "85.7 GiB")]),
+                  ("memory.required.full", "85.7 GiB")], end_line=3),
         ev(line=4, time=utc(2025, 4, 27, 8, 0, 1), level="INFO", source="x.go:1", msg="next"),
     ]
     assert counts(t) == {"physical": 4, "parsed": 4, "continued": 2, "slog": 2}
@@ -417,7 +420,8 @@ def test_quoted_value_split_across_lines(read_bytes):
     t = read_bytes(data)
     assert rows(t.events) == [
         ev(time=T0, level="INFO", source="server.go:376", msg="starting llama server", event="starting_runner",
-           attrs=[("cmd", "/usr/bin/ollama runner --model /m --ctx-size 8192 --parallel 1"), ("port", "1234")]),
+           attrs=[("cmd", "/usr/bin/ollama runner --model /m --ctx-size 8192 --parallel 1"), ("port", "1234")],
+           end_line=2),
     ]
     assert counts(t) == {"physical": 2, "parsed": 2, "continued": 1, "slog": 1}
 

@@ -414,8 +414,8 @@ def test_pyarrow_reads_the_dataset_as_is(tmp_path):
 def test_views_over_a_dataset_equal_views_over_the_logs(tmp_path):
     paths = [str(p) for p in SAMPLES]
     ingest(paths, str(tmp_path / "ds"), jobs=2)
-    con = views.connect(ollalog.read(paths))
-    dcon = views.connect(str(tmp_path / "ds"))
+    con = views.connect(ollalog.read(paths), verdicts=True)
+    dcon = views.connect(str(tmp_path / "ds"), verdicts=True)
     for view in views.VIEWS:
         assert dcon.execute(f"DESCRIBE {view}").fetchall() == con.execute(f"DESCRIBE {view}").fetchall(), view
         want = con.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()

@@ -54,8 +54,8 @@ def test_spark_tables_equal_a_local_read(written):
 def test_spark_output_is_the_ingest_layout(written):
     """`ollalog sql --data` reads what Spark wrote: every view and named query as over the logs."""
     out, _ = written
-    con = views.connect(ollalog.read(SAMPLES))
-    scon = views.connect(str(out))
+    con = views.connect(ollalog.read(SAMPLES), verdicts=True)
+    scon = views.connect(str(out), verdicts=True)
     for view in views.VIEWS:
         assert scon.execute(f"DESCRIBE {view}").fetchall() == con.execute(f"DESCRIBE {view}").fetchall(), view
         assert scon.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall() == \

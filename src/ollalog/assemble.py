@@ -600,6 +600,10 @@ class Assembler:
     def on_cuda_init_failed(self, ev, a, msg):
         self._at(ev, RESULT).cuda_failed = True
 
+    def on_runner_system(self, ev, a, msg):
+        """The runner's `msg=system` line (its CPU features and GPU backends): evidence for `why`."""
+        self._info(ev)
+
     def on_backend_loaded(self, ev, a, msg):
         m = re.match(r"loaded (\w+) backend", msg, re.ASCII)
         ld = self._info(ev) if m else None
@@ -621,6 +625,11 @@ class Assembler:
 
     def on_fit_deficit(self, ev, a, msg):
         self._at(ev, RESULT).fit_deficit = True
+
+    def on_memory_breakdown(self, ev, a, msg):
+        """llama.cpp's per-device memory table (the fit's measurement): evidence for `why`. Also
+        printed when the server exits: then it belongs to no load."""
+        self._info(ev)
 
     def on_fit_ok(self, ev, a, msg):
         self._at(ev, RESULT).fit_ok = True

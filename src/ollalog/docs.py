@@ -36,6 +36,10 @@ def queries_markdown() -> str:
            "[tables.md](tables.md) as views, and these derived ones:", ""]
     for name, (sql, intro, cols) in views.DERIVED.items():
         out += [f"- `{name}`: {intro}."]
+    from .verdicts import COLUMNS
+    out += ["- `verdicts`: `why`'s answer for every load, as in `ollalog why --all --format json` (computed "
+            "only when the SQL names it: it runs the estimator for every load):", ""]
+    out += [f"  - `{n}`: {d}" for n, _, d in COLUMNS]
     out += ["", "## Named queries", "", "Run one with `ollalog sql --query NAME LOGS...` (or `--data DIR`); "
             "bind its parameters with `-p NAME=VALUE`.", ""]
     for q in views.queries().values():

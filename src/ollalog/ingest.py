@@ -273,6 +273,8 @@ def _ingest_file(root: str, task: _Task, engine: str) -> FileResult:
         return _ingest_file_in(root, task, engine, tmp)
     except InputError as e:
         return FileResult(task.name, "error", task.file_id, error=e.reason)
+    except OSError as e:  # the dataset's disk (full, read-only): this file is not committed
+        return FileResult(task.name, "error", task.file_id, error=f"writing the dataset: {e.strerror or e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

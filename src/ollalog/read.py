@@ -86,15 +86,18 @@ def load_rows(loads: list[dict], file_id: str) -> list[dict]:
     return loads
 
 
-def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
-    """The catalogued events of a batch, as dicts for the assembler.
+ASSEMBLER_COLUMNS = ["line", "host", "time", "msg", "attrs", "event"]
 
-    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; the
-    assembler needs the first per model only, so the repeats are dropped here, in Arrow."""
+
+def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
+    """The catalogued events of a batch (all columns), in Arrow.
+
+    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
+    need the first per model only, so the repeats are dropped."""
     ev = batch.column(batch.schema.get_field_index("event"))
     if ev.null_count == len(ev):
-        return []
-    sub = batch.filter(pc.is_valid(ev)).select(["line", "host", "time", "msg", "attrs", "event"])
+        return batch.slice(0, 0)
+    sub = batch.filter(pc.is_valid(ev)) if ev.null_count else batch
     names = sub.column("event")
     summary = pc.equal(names.dictionary, "runner_summary").to_pylist()
     if any(summary):
@@ -113,16 +116,38 @@ def _named_events(batch: pa.RecordBatch, seen_summaries: set) -> list[dict]:
                 mask[i] = True
             keep = pc.or_(keep, pa.array(mask))
         sub = sub.filter(keep)
-    return sub.to_pylist()
+    return sub
 
 
-def _taken(eng, asm: Assembler, seen: set, file_id: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their named events go to the file's assembler on the way."""
+ALL = frozenset(S.TABLES)
+
+
+def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
+           named_only: bool = False) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """The engine's finished batches; their catalogued events go to the file's assembler on the
+    way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
+    what loads are made of (catalogued events, without repeated runner summaries)."""
     for name, batch in eng.take_batches():
         if name == "events":
-            for ev in _named_events(batch, seen):
+            named = _catalogued(batch, seen)
+            for ev in named.select(ASSEMBLER_COLUMNS).to_pylist():
                 asm.feed(ev)
-        yield name, _with_file_id(batch, file_id)
+            if named_only:
+                if not named.num_rows:
+                    continue
+                batch = named
+        if name in want:
+            yield name, _with_file_id(batch, file_id)
+
+
+def _wanted(tables, events: str) -> tuple[frozenset, bool]:
+    want = frozenset(S.TABLES if tables is None else tables)
+    unknown = sorted(want - set(S.TABLES))
+    if unknown:
+        raise UsageError(f"unknown table {unknown[0]!r} (tables: {', '.join(S.TABLES)})")
+    if events not in ("all", "named"):
+        raise UsageError(f"events={events!r}: choose all or named")
+    return want, events == "named"
 
 
 @dataclass
@@ -162,13 +187,14 @@ class FileRead:
 
 def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
               resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
-              file_id: str | None = None) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+              file_id: str | None = None, want: frozenset = ALL,
+              named_only: bool = False) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
 
     `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
     bytes after the last newline unread (a line still being written); `raw` is the source already
-    opened; `file_id` overrides the id its identity gives. Unreadable input ends the file early
-    with `FileRead.error` set."""
+    opened; `file_id` overrides the id its identity gives; `want` and `named_only` as in
+    read_batches. Unreadable input ends the file early with `FileRead.error` set."""
     out = FileRead()
     offset = resume.at["offset"] if resume else 0
     pre: list[bytes] = []
@@ -214,13 +240,13 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
             out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
             if on_progress is not None:
                 on_progress(len(data))
-            yield from _taken(eng, asm, out.seen, out.file_id)
+            yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
     except InputError as e:
         out.error = out.error or e
     out.held_back = len(rest)
     out.stats = eng.end_file()
     out.position = eng.position()
-    yield from _taken(eng, asm, out.seen, out.file_id)
+    yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
     return out
 
 
@@ -228,12 +254,16 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                  chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 sources: list[Source] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+                 sources: list[Source] | None = None, tables: Iterable[str] | None = None,
+                 events: str = "all") -> Iterator[tuple[str, pa.RecordBatch]]:
     """Yield (table name, RecordBatch) for every input, streaming.
 
-    Inputs that cannot be read are reported through `on_error` (or raised when it is None) and
-    skipped; a file cut short (a truncated .gz) keeps what was read and reports the cut.
+    `tables` names the tables to produce (default all five); `events="named"` keeps only the
+    catalogued events (those that feed `loads`), which is what `why` needs. Inputs that cannot be
+    read are reported through `on_error` (or raised when it is None) and skipped; a file cut short
+    (a truncated .gz) keeps what was read and reports the cut.
     """
+    want, named_only = _wanted(tables, events)
     if isinstance(paths, str):
         paths = [paths]
     if sources is None:
@@ -245,17 +275,18 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
     eng = make_engine(engine, batch_rows, max_line)
     for src in sources:
         res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
-                                   force_host=host is not None)
+                                   force_host=host is not None, want=want, named_only=named_only)
         if res.error is not None:
             if on_error is None:
                 raise res.error
             on_error(res.error)
         loads, gpus = res.assembler.finish()
-        if loads:
+        if loads and "loads" in want:
             yield "loads", _rows_batch("loads", load_rows(loads, res.file_id))
-        if gpus:
+        if gpus and "gpus" in want:
             yield "gpus", _rows_batch("gpus", [dict(g, file_id=res.file_id) for g in gpus])
-        yield "lines", _rows_batch("lines", [res.lines_row(src.name)])
+        if "lines" in want:
+            yield "lines", _rows_batch("lines", [res.lines_row(src.name)])
 
 
 def read(paths: Iterable[str] | str, **kw) -> Tables:

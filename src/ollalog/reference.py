@@ -396,8 +396,9 @@ class ReferenceParser:
         self.tz_prefix: int | None = None
         self.ref_us: int | None = None
         self.pending: list[tuple] = []
-        self.held = None       # (lineno, text, ctx, status-holder)
-        self.cri = None        # (lineno, text parts, ctx)
+        self.held = None       # (lineno, text, ctx, status-holder, last line)
+        self.cri = None        # (lineno, text parts, ctx, last line)
+        self.span_end = 0      # the last physical line of the record being emitted
         # byte offsets: of the current physical line, the next one, the held and the CRI record
         self.line_off = self.next_off = self.base_off = self.held_off = self.cri_off = 0
         if at is not None:
@@ -462,6 +463,7 @@ class ReferenceParser:
 
     def _physical(self, raw: bytes, oversized: bool):
         self.lineno += 1
+        self.span_end = self.lineno
         st = self.stats
         st.physical += 1
         if oversized:
@@ -483,8 +485,8 @@ class ReferenceParser:
 
         # a wrapped slog record continues on lines that start with white space
         if self.held is not None and s[:1] in (" ", "\t") and self._continues(s):
-            lineno, text, ctx, status = self.held
-            self.held = (lineno, text + " " + s.strip(" \t"), ctx, status)
+            lineno, text, ctx, status, _ = self.held
+            self.held = (lineno, text + " " + s.strip(" \t"), ctx, status, self.lineno)
             st.continued += 1
             self._count(oversized and "malformed" or "parsed")
             return
@@ -688,7 +690,7 @@ class ReferenceParser:
                 rec.truncated |= oversized
                 self._emit(rec, ctx, lineno)
                 return "malformed" if rec.malformed else "parsed"
-            self.held = (lineno, p, ctx, None)
+            self.held = (lineno, p, ctx, None, max(lineno, self.span_end))
             self.held_off = self.line_off
             return "held"
         recs = self._classify(p, ctx)
@@ -705,20 +707,23 @@ class ReferenceParser:
     def _release_held(self):
         if self.held is None:
             return
-        lineno, text, ctx, _ = self.held
+        lineno, text, ctx, _, end = self.held
         self.held = None
         rec = self._slog(text)
+        saved, self.span_end = self.span_end, end
         self._emit(rec, ctx, lineno)
+        self.span_end = saved
         if rec.malformed:  # the first line was counted parsed when it was held
             self.stats.parsed -= 1
             self.stats.malformed += 1
 
     def _cri(self, p: str, ctx: Ctx, lineno: int) -> str:
         if self.cri is None:
-            self.cri = (lineno, [p], ctx)
+            self.cri = (lineno, [p], ctx, self.lineno)
             self.cri_off = self.line_off
         else:
             self.cri[1].append(p)
+            self.cri = self.cri[:3] + (self.lineno,)
         if ctx.cri_partial:
             self.stats.continued += 1
             return "parsed"
@@ -727,19 +732,19 @@ class ReferenceParser:
     def _release_cri(self) -> str:
         if self.cri is None:
             return "unknown"
-        lineno, parts, ctx = self.cri
+        lineno, parts, ctx, end = self.cri
         self.cri = None
         ctx.cri_partial = False
         text = "".join(parts)
-        saved, saved_off = self.lineno, self.line_off
-        self.lineno, self.line_off = lineno, self.cri_off
+        saved, saved_off, saved_end = self.lineno, self.line_off, self.span_end
+        self.lineno, self.line_off, self.span_end = lineno, self.cri_off, end
         try:
             status = self._payload(text, ctx, False)
             if status == "held":
                 self._release_held()
                 status = "parsed"
         finally:
-            self.lineno, self.line_off = saved, saved_off
+            self.lineno, self.line_off, self.span_end = saved, saved_off, saved_end
         return status
 
     def _slog(self, text: str) -> Rec:
@@ -912,7 +917,7 @@ class ReferenceParser:
             row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "level": rec.level,
                    "source": rec.source, "msg": rec.msg, "attrs": rec.attrs, "kind": rec.kind,
                    "event": rec.event, "pid": ctx.pid, "transport": ctx.transport or "plain",
-                   "truncated": rec.truncated}
+                   "truncated": rec.truncated, "end_line": max(lineno, self.span_end)}
             table = self._ev
         table.append(row)
         self._time(row, rec, ctx)

@@ -32,6 +32,7 @@ EVENTS = [
     ("transport", _DICT, "prefix the line came in: plain, journald, journald-json, docker, docker-json, "
                          "docker-desktop, compose, cri, pino"),
     ("truncated", pa.bool_(), "the record was cut (unterminated quote, trailing fragment, oversized line)"),
+    ("end_line", pa.int64(), "last physical line of the record (past `line` when wrapped or joined)"),
 ]
 
 REQUESTS = [

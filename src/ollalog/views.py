@@ -5,7 +5,8 @@
     con.sql("SELECT host, count(*) FROM loads GROUP BY host ORDER BY host")
 
 `connect()` makes the five tables (`events`, `requests`, `loads`, `gpus`, `lines`) views with the
-columns of schema.py, whatever they come from, plus two derived views: `evidence` (every event a
+columns of schema.py, whatever they come from (`loads` also has `load_idx`, its row number: in the
+read's order for Arrow tables, by file and line for a dataset), plus two derived views: `evidence` (every event a
 load was read from, with the load's `load_id`) and `load_models` (a display name per load). Arrow
 tables are registered, not copied; a dataset's committed Parquet files are read where they lie.
 Times are shown in UTC (the connection's `TimeZone`; `SET TimeZone = '...'` changes it).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Optional
 
 import pyarrow as pa
 
@@ -51,14 +52,17 @@ DERIVED = {
                   "else general_name, else the first 12 hex of the blob"}),
 }
 VIEWS = tuple(S.TABLES) + tuple(DERIVED)
+ALL_VIEWS = VIEWS + ("verdicts",)
 
 
-def connect(tables=None, con=None):
+def connect(tables=None, con=None, *, verdicts: bool = False):
     """A DuckDB connection with the tables as views (see the module's doc).
 
     `tables`: a `Tables` from `ollalog.read()`, a mapping of table name to a pyarrow Table (a
     missing table is an empty one), or the folder of a dataset written by `ollalog ingest`.
-    `con`: a connection to add the views to (default: a new in-memory one). Returns the connection.
+    `con`: a connection to add the views to (default: a new in-memory one). `verdicts`: also the
+    `verdicts` view (verdicts.py: why's answer per load; it runs the estimator for every load).
+    Returns the connection.
     """
     import duckdb
 
@@ -71,6 +75,9 @@ def connect(tables=None, con=None):
         _arrow_views(con, tables)
     for name, (sql, _, _) in DERIVED.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    if verdicts:
+        from .verdicts import table
+        con.register("verdicts", table(con))
     return con
 
 
@@ -83,7 +90,24 @@ def _arrow_views(con, tables) -> None:
         t = None
         if tables is not None:
             t = tables[name] if not isinstance(tables, Mapping) else tables.get(name)
-        con.register(name, t if t is not None else _empty(name))
+        t = t if t is not None else _empty(name)
+        if name == "loads":
+            t = with_load_index(t)
+        con.register(name, t)
+
+
+def with_load_index(loads: pa.Table) -> pa.Table:
+    """`loads` with `load_idx`, the row number in the read (why's key for a load within one read)."""
+    if "load_idx" in loads.column_names:
+        return loads
+    return loads.append_column("load_idx", pa.array(range(loads.num_rows), pa.int64()))
+
+
+def rows(con, sql: str, params: Optional[list] = None) -> list[dict]:
+    """Run a query and return its rows as dicts (parameters bound, never formatted in)."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def _dataset_views(con, path: str) -> None:
@@ -92,9 +116,11 @@ def _dataset_views(con, path: str) -> None:
     files = committed_files(path)
     for name in S.TABLES:
         if not files.get(name):
-            con.register(name, _empty(name))
+            con.register(name, with_load_index(_empty(name)) if name == "loads" else _empty(name))
             continue
         cols = ", ".join(f'"{f.name}"' for f in S.schema(name))
+        if name == "loads":
+            cols += ", (row_number() OVER (ORDER BY file, line) - 1)::BIGINT AS load_idx"
         rel = con.sql(f"SELECT {cols} FROM read_parquet($files, hive_partitioning = true, union_by_name = true, "
                       "hive_types = {'host': VARCHAR, 'day': DATE})", params={"files": files[name]})
         rel.create_view(name, replace=True)
@@ -187,16 +213,21 @@ def _one_line(e: Exception) -> str:
 
 def describe_views() -> list[tuple[str, str, list[tuple[str, str, str]]]]:
     """(view, description, [(column, DuckDB type, description)]) for every view."""
-    con = connect(None)
+    con = connect(None, verdicts=True)
     out = []
     intros = {"events": "every parsed line that is not a [GIN] request", "requests": "every [GIN] access line",
               "loads": "one row per model load attempt", "gpus": "GPU inventory lines",
               "lines": "line accounting, one row per input file"}
     ev_desc = {n: d for n, _, d in S.describe("events")}
-    for view in VIEWS:
+    extra = {"load_idx": "row number of the load in the read (in a dataset: ordered by file and line)"}
+    from .verdicts import COLUMNS
+    for view in ALL_VIEWS:
         cols = con.execute(f"DESCRIBE {view}").fetchall()
-        if view in S.TABLES:
-            desc = {n: d for n, _, d in S.describe(view)}
+        if view == "verdicts":
+            intro = "why's answer for every load: cause, num_ctx thresholds, estimate against the log"
+            desc = {n: d for n, _, d in COLUMNS}
+        elif view in S.TABLES:
+            desc = {**{n: d for n, _, d in S.describe(view)}, **extra}
             intro = intros.get(view, "")
         else:
             _, intro, own = DERIVED[view]

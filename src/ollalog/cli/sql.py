@@ -7,6 +7,7 @@ import decimal
 import io
 import json
 import os
+import re
 import sys
 from typing import List, Optional
 
@@ -67,7 +68,7 @@ def sql(
     list_queries: Annotated[bool, typer.Option("--list-queries", help="print the named queries and exit")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
-    """SQL over the tables (events, requests, loads, gpus, lines, evidence, load_models) of logs or a dataset."""
+    """SQL over the tables (events, requests, loads, gpus, lines, evidence, load_models, verdicts) of logs or a dataset."""
     if schema_only:
         print(_schema_text())
         return
@@ -135,13 +136,14 @@ def _run(text, params, logs, data, host, engine, fmt, out) -> int:
         failures.append(e)
         print(f"ollalog: error: {e}", file=sys.stderr)
 
+    want_verdicts = re.search(r"\bverdicts\b", text, re.I) is not None  # the estimator runs only when asked
     if data is not None:
         try:
-            con = views.connect(data)
+            con = views.connect(data, verdicts=want_verdicts)
         except FileNotFoundError:
             raise InputError(data, "not an ollalog dataset (write one with `ollalog ingest LOGS --to DIR`)") from None
     else:
-        con = views.connect(read(logs, host=host, engine=engine, on_error=report))
+        con = views.connect(read(logs, host=host, engine=engine, on_error=report), verdicts=want_verdicts)
     rel = views.run(con, text, params)
     if rel is None:
         return len(failures)

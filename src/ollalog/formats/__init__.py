@@ -71,3 +71,18 @@ class Catalogue:
             if text in msg:
                 return ev
         return None
+
+
+RELEASES_PATH = os.path.join(_HERE, "releases.tsv")
+
+
+def load_releases(path: str = RELEASES_PATH) -> list[tuple[str, str]]:
+    """(version, YYYY-MM-DD) of every Ollama release, oldest first."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                v, d = line.split("\t")
+                out.append((v, d))
+    return out

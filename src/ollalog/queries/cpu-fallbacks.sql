@@ -1,4 +1,4 @@
--- CPU fallbacks by host: loads that ran wholly on the CPU although the host has a GPU, with what the plan saw.
+-- CPU fallbacks by host: loads that ran wholly on the CPU although the host has a GPU, why, and the num_ctx that would have kept layers on it.
 WITH gpu_hosts AS (
     SELECT DISTINCT host FROM gpus WHERE library IS DISTINCT FROM 'cpu'
     UNION
@@ -14,9 +14,13 @@ SELECT l.host,
        round(l.vram_available_bytes / 2^30, 1) AS vram_available_gib,
        round(l.required_full_bytes / 2^30, 1) AS required_full_gib,
        round(l.kv_bytes / 2^30, 1) AS kv_gib,
-       l.placement_basis,
+       v.cause,
+       v.num_ctx_full_gpu,
+       v.num_ctx_any_gpu,
        l.outcome,
        l.load_id
-FROM loads AS l JOIN load_models AS m USING (load_id)
+FROM loads AS l
+JOIN load_models AS m USING (load_id)
+LEFT JOIN verdicts AS v USING (load_id)
 WHERE l.placement = 'cpu' AND l.host IN (SELECT host FROM gpu_hosts)
 ORDER BY l.host NULLS LAST, l.time, l.file, l.line

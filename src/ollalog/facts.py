@@ -1,0 +1,190 @@
+"""What the log says around each load, gathered by DuckDB queries over the views.
+
+For every row of `loads`: the events it was read from (its `evidence_lines`), the server start it
+belongs to (the last `server config` / `Listening on` at or before it, in the same file) with that
+start's configuration, GPU discovery and inventory, the scheduler's lines between the start and the
+load (evictions, VRAM that did not come back, other runners), and the loads that came before it in
+the same server run. `explain` reads these facts; it never scans the tables itself.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .views import rows
+
+# events of a server start that say what hardware and settings its loads met
+START_EVENTS = ("server_config", "listening", "no_gpu", "gpu_unsupported", "gpu_error", "visible_devices",
+                "dynamic_libraries", "gpu_discovery", "vram_default_ctx", "gpu_overhead_detected",
+                "inference_compute")
+# scheduler events between the previous load and this one that say what held memory
+BETWEEN_EVENTS = ("vram_not_recovered", "evicting", "updated_vram", "runtime_oom", "fits_alongside")
+CONTEXT_EVENTS = START_EVENTS + BETWEEN_EVENTS
+EARLIER = 8          # loads of the same server start a load is compared with
+
+_EVENT_COLS = "e.line, e.event, e.kind, e.level, e.source, e.msg, e.attrs, e.time, e.end_line"
+
+
+def _names(names) -> str:
+    return ", ".join("'%s'" % n for n in names)
+
+
+# every load with its server start (the last `server config`, or a `Listening on` not preceded by
+# one, at or before it) and the first line of the load before it in the same file (`prev_end`:
+# what the scheduler said since that load began concerns this one); each later query joins
+# these bounds with a small, pre-filtered set of rows, so the cost grows with the loads, not with
+# loads x events
+BOUNDS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE why_bounds AS
+WITH starts AS (
+  SELECT file, line FROM (
+    SELECT file::VARCHAR AS file, line, event,
+           lag(event) OVER (PARTITION BY file ORDER BY line) AS prev
+    FROM events WHERE event IN ('server_config', 'listening')) s
+  WHERE event = 'server_config' OR prev IS DISTINCT FROM 'server_config'),
+ls AS (SELECT load_idx, file, line, end_line,
+              lag(line) OVER (PARTITION BY file ORDER BY line) AS prev_end FROM loads),
+b AS (
+  SELECT ls.load_idx, ls.file, ls.line, ls.end_line, coalesce(s.line, 0) AS start, ls.prev_end
+  FROM ls ASOF LEFT JOIN starts s ON s.file = ls.file AND s.line <= ls.line)
+SELECT load_idx, file, line, end_line, start,
+       CASE WHEN prev_end IS NULL OR prev_end < start THEN start ELSE prev_end END AS prev_end
+FROM b WHERE list_contains(?, load_idx)
+"""
+
+EVIDENCE_SQL = f"""
+WITH ev AS (SELECT l.load_idx, l.file, unnest(l.evidence_lines) AS line
+            FROM loads l JOIN why_bounds b ON b.load_idx = l.load_idx)
+SELECT ev.load_idx, {_EVENT_COLS}
+FROM ev JOIN events e ON e.file::VARCHAR = ev.file AND e.line = ev.line
+ORDER BY ev.load_idx, e.line
+"""
+
+CONTEXT_SQL = f"""
+WITH c AS (SELECT * FROM events WHERE event IN ({_names(CONTEXT_EVENTS)}))
+SELECT b.load_idx, {_EVENT_COLS}
+FROM why_bounds b JOIN c e ON e.file::VARCHAR = b.file AND e.line < b.line
+ AND ((e.event IN ({_names(START_EVENTS)}) AND e.line >= b.start)
+      OR (e.event IN ({_names(BETWEEN_EVENTS)}) AND e.line >= b.prev_end))
+ORDER BY b.load_idx, e.line
+"""
+
+GPUS_SQL = """
+SELECT b.load_idx, g.*
+FROM why_bounds b JOIN gpus g ON g.file = b.file
+ AND ((g.origin = 'server' AND g.line >= b.start AND g.line <= b.line)
+      OR (g.origin <> 'server' AND g.line >= b.line AND g.line <= b.end_line))
+ORDER BY b.load_idx, g.line
+"""
+
+EARLIER_SQL = f"""
+WITH w AS (
+  SELECT l.file, l.line, l.load_idx,
+         list(struct_pack(load_idx := l.load_idx, line := l.line, end_line := l.end_line,
+                          model_blob := l.model_blob, model_name := l.model_name, placement := l.placement,
+                          outcome := l.outcome, layers_offloaded := l.layers_offloaded,
+                          layers_total := l.layers_total, required_partial_bytes := l.required_partial_bytes,
+                          required_full_bytes := l.required_full_bytes))
+           OVER (PARTITION BY l.file ORDER BY l.line ROWS BETWEEN {EARLIER} PRECEDING AND 1 PRECEDING) AS before
+  FROM loads l)
+SELECT b.load_idx AS of_load, b.start, w.before
+FROM why_bounds b JOIN w ON w.load_idx = b.load_idx
+ORDER BY b.load_idx
+"""
+
+
+@dataclass
+class Event:
+    line: int
+    event: Optional[str]
+    kind: Optional[str]
+    level: Optional[str]
+    source: Optional[str]
+    msg: str
+    attrs: dict
+    time: object = None
+    end_line: int = 0          # last physical line of the record (a wrapped record spans several)
+
+    def text(self) -> str:
+        """The record as it read in the log, rebuilt from its parts (prefixes dropped)."""
+        if self.kind in ("slog",):
+            parts = [f"level={self.level}"] if self.level else []
+            parts.append("msg=" + _quote(self.msg))
+            parts += [f"{_quote(k)}={_quote(v)}" for k, v in self.attrs.items()]
+            return " ".join(parts)
+        if self.kind == "log":
+            body = " ".join([self.level or "", self.msg] + [f"{k}={_quote(v)}" for k, v in self.attrs.items()])
+            return body.strip()
+        if self.source and self.kind == "llama":
+            return f"{self.source}: {self.msg}"
+        return self.msg
+
+
+def _quote(s) -> str:
+    s = "" if s is None else str(s)
+    if s and not re.search(r'[\s="\\]', s):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _event(r: dict) -> Event:
+    attrs = {}
+    for k, v in (r.get("attrs") or {}).items() if isinstance(r.get("attrs"), dict) else (r.get("attrs") or []):
+        attrs.setdefault(k, v)
+    return Event(line=r["line"], event=r["event"], kind=r["kind"], level=r["level"], source=r["source"],
+                 msg=r["msg"] or "", attrs=attrs, time=r["time"], end_line=r.get("end_line") or r["line"])
+
+
+@dataclass
+class LoadFacts:
+    """One load and what the log says around it."""
+    load: dict
+    evidence: list = field(default_factory=list)     # Events the load was read from
+    context: list = field(default_factory=list)      # Events of its server start before it
+    gpus: list = field(default_factory=list)         # inventory rows of that start
+    earlier: list = field(default_factory=list)      # loads of the same start before it
+    start_line: int = 0
+
+    def first(self, event: str, where: str = "evidence") -> Optional[Event]:
+        return next((e for e in getattr(self, where) if e.event == event), None)
+
+    def all(self, event: str, where: str = "evidence") -> list:
+        return [e for e in getattr(self, where) if e.event == event]
+
+    @property
+    def config(self) -> dict:
+        from .assemble import parse_config
+        ev = [e for e in self.context if e.event == "server_config"]
+        return parse_config(ev[-1].attrs.get("env", "")) if ev else {}
+
+    @property
+    def config_event(self) -> Optional[Event]:
+        ev = [e for e in self.context if e.event == "server_config"]
+        return ev[-1] if ev else None
+
+
+def gather(con, only: Optional[list] = None) -> list[LoadFacts]:
+    """LoadFacts for the rows of the `loads` view (all, or the `load_idx` values in `only`), in
+    load order."""
+    loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
+    if only is not None:
+        keep = set(only)
+        loads = [ld for ld in loads if ld["load_idx"] in keep]
+    out = {ld["load_idx"]: LoadFacts(load=ld) for ld in loads}
+    if not out:
+        return []
+    con.execute(BOUNDS_SQL, [sorted(out)])
+    for r in rows(con, "SELECT load_idx, start FROM why_bounds"):
+        out[r["load_idx"]].start_line = r["start"]
+    for r in rows(con, EVIDENCE_SQL):
+        out[r["load_idx"]].evidence.append(_event(r))
+    for r in rows(con, CONTEXT_SQL):
+        out[r["load_idx"]].context.append(_event(r))
+    for r in rows(con, GPUS_SQL):
+        i = r.pop("load_idx")
+        out[i].gpus.append(r)
+    for r in rows(con, EARLIER_SQL):
+        f = out[r["of_load"]]
+        f.earlier = [o for o in (r["before"] or []) if o["line"] >= r["start"]]
+    return [out[i] for i in sorted(out)]
