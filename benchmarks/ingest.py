@@ -65,6 +65,7 @@ def main() -> int:
                 while fh.read(1 << 24):
                     pass
         exe = ollalog_exe(args.python)
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         rows = []
 
         def ingest_run(label: str, jobs: int, fresh: bool = True) -> float:
@@ -90,7 +91,7 @@ def main() -> int:
         except subprocess.CalledProcessError:
             rows.append(("DuckDB: the lines into one Parquet file", float("nan")))
         print(f"{args.files} files of {args.size} ({total / 1e6:,.0f} MB), page cache warm, "
-              f"{os.cpu_count()} cores, one run each in a fresh process\n")
+              f"{os.cpu_count()} cores, one run each in a fresh process; load average before: {load}\n")
         print("| run | seconds | MB/s |")
         print("|---|---:|---:|")
         for label, t in rows:

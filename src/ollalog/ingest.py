@@ -461,6 +461,13 @@ def ingest(paths: Iterable[str], to: str, *, host: str | None = None, engine: st
     return summary
 
 
+def _one_thread() -> None:
+    """A worker is one of `jobs` processes: Arrow's own thread pools would only oversubscribe the cores."""
+    import pyarrow as pa
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
 def _run(root: str, tasks: list[_Task], engine: str, jobs: int):
     if jobs == 1 or len(tasks) <= 1:
         for t in tasks:
@@ -469,7 +476,7 @@ def _run(root: str, tasks: list[_Task], engine: str, jobs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_one_thread) as pool:
         futures = [pool.submit(_ingest_file, root, t, engine) for t in tasks]
         try:
             for f in as_completed(futures):
