@@ -460,3 +460,21 @@ def test_binary_input_is_reported_and_not_recorded(tmp_path):
     p = run_cli("ingest", f, "--to", root)
     assert p.returncode == 1 and "not a text log (binary data)" in p.stderr
     assert D.load_records(str(root)) == {}
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_ingested(tmp_path):
+    """Permission checks in force even as root (setpriv drops the override; DECISIONS.md)."""
+    logs = _copy_samples(tmp_path, {"k8s-cri.log", "v0.12.3-journald-fr.log"})
+    os.chmod(logs[0], 0)
+    root = tmp_path / "ds"
+    cmd = [sys.executable, "-m", "ollalog", "ingest", *logs, "--to", str(root)]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("setpriv not installed (util-linux): cannot drop root's permission override")
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+               "--inh-caps=-dac_override,-dac_read_search"] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [f"ollalog: error: {logs[0]}: permission denied"]
+    assert "new 1" in p.stdout and "error 1" in p.stdout
+    assert [r.name for r in D.load_records(str(root)).values()] == [logs[1]]

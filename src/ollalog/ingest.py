@@ -201,8 +201,10 @@ def _plan(sources: list[Source], records: dict[str, D.Record], force_host: bool)
         try:
             st = os.stat(src.path)
             comp = _compression(src.path)
-        except OSError as e:
-            done.append(FileResult(src.name, "error", error=e.strerror or str(e)))
+        except OSError as e:  # worded as inputs.py words it for a read
+            reason = ("permission denied" if isinstance(e, PermissionError) else
+                      "no such file or directory" if isinstance(e, FileNotFoundError) else e.strerror or str(e))
+            done.append(FileResult(src.name, "error", error=reason))
             continue
         key = (st.st_dev, st.st_ino)
         if key in keys:
