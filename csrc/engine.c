@@ -50,6 +50,8 @@ typedef struct {
   int64_t t_desktop; int has_desktop;
   int jday; int64_t jsod; int has_journal;
   int json, cri_partial;
+  const char* cri_raw; size_t cri_raw_n; /* a CRI line's text after `stdout P `, blanks kept */
+  int cri_sep; /* the space after `P` was inside the line, not among its end blanks */
   ol_buf arena; /* host and ident bytes */
 } ctx_t;
 
@@ -106,10 +108,17 @@ struct ol_engine {
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line, held_end; ol_buf held_text; ctx_t held_ctx;
   int64_t span_end; /* last physical line of the record being emitted */
+  /* quoting state at the end of held_text, computed at the first continuation candidate (most
+   * records have none) and then carried piece by piece; the record is cut at max_line */
+  int held_inq, held_skip, held_qknown, held_capped;
   /* CRI partial lines */
-  int cri; int64_t cri_line, cri_end; ol_buf cri_text; ctx_t cri_ctx;
+  int cri; int64_t cri_line, cri_end; ol_buf cri_text; ctx_t cri_ctx; int cri_capped;
+  const char* trail_p; size_t trail_n; /* blanks cut from the end of the current physical line */
   /* scratch */
   ol_buf line, tmp, arena, jarena, joined;
+  /* unknown lines (opt.keep_unknown): the last unknown payload of the current line, and those taken */
+  int unk_has; int64_t unk_cur_line; ol_buf unk_cur;
+  ol_buf unk_text; int64_t *unk_lines, *unk_offs; int64_t n_unk, cap_unk;
   attr_t* attrs; int64_t n_attrs, cap_attrs;
 };
 
@@ -539,6 +548,10 @@ static void parse_kv(ol_engine* e, const char* s, size_t n, size_t i, int* trunc
     } else {
       const char* sp = (const char*)memchr(s + i, ' ', n - i);
       size_t j = sp ? (size_t)(sp - s) : n;
+      if (j == n && j > i && s[j - 1] == '>' && !memchr(s + i, '<', j - i)) {
+        *truncated = 1; /* a pager cut the line at the terminal width: the value is a fragment */
+        break;
+      }
       val = arena_put(e, s + i, j - i);
       i = j;
     }
@@ -812,8 +825,15 @@ static void agg_add(agg_t* a, int st) {
   if (st == ST_PARSED || st == ST_HELD) a->any_parsed = 1;
 }
 
-static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int oversized, agg_t* agg) {
-  int done = 0;
+/* the reference's _status: a line's status from its payloads' (whole == 2: a JSON record) */
+static int line_status(int whole, const agg_t* a, int oversized) {
+  if (whole == 2) return ST_PARSED;
+  if (!a->count) return ST_UNKNOWN;
+  if (a->any_malformed || oversized) return ST_MALFORMED;
+  return a->any_parsed ? ST_PARSED : ST_UNKNOWN;
+}
+
+static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int oversized, agg_t* agg, int done) {
   /* fast path: no wrapper can start with "time=" or "[GIN] ", the bulk of a plain log */
   if (n >= 6 && ((s[0] == 't' && !memcmp(s, "time=", 5)) || (s[0] == '[' && !memcmp(s, "[GIN] ", 6)))) {
     agg_add(agg, process_payload(e, s, n, c, oversized));
@@ -853,7 +873,7 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
           size_t end = nl ? (size_t)(nl - t) : tn;
           size_t pn = end - start;
           if (pn && t[start + pn - 1] == '\r') pn--;
-          unwrap(e, t + start, pn, c, depth + 1, oversized, agg);
+          unwrap(e, t + start, pn, c, depth + 1, oversized, agg, 0);
           if (!nl) break;
           start = end + 1;
         }
@@ -876,6 +896,9 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
           c->cri_partial = s[7] == 'P';
           size_t m = 8 + (n > 8 && s[8] == ' ');
           s += m; n -= m;
+          c->cri_raw = s;
+          c->cri_raw_n = n;
+          c->cri_sep = m == 9;
           done |= D_DESK | D_JOURNAL | D_IDENT | D_COMPOSE;
         } else {
           size_t hs, he, is, ie, ps, pe;
@@ -889,15 +912,17 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
         continue;
       }
     }
-    if (!(done & D_DESK) && n >= 20 && is_digit((unsigned char)s[0])) {
+    if (!(done & D_DESK) && n >= 19 && is_digit((unsigned char)s[0])) {
       int y = digits_at(s, n, 0, 4), mo, d, h, mi, se;
       if (y >= 0 && s[4] == '-' && (mo = digits_at(s, n, 5, 2)) >= 0 && s[7] == '-' &&
           (d = digits_at(s, n, 8, 2)) >= 0 && s[10] == ' ' && (h = digits_at(s, n, 11, 2)) >= 0 && s[13] == ':' &&
-          (mi = digits_at(s, n, 14, 2)) >= 0 && s[16] == ':' && (se = digits_at(s, n, 17, 2)) >= 0 && s[19] == ' ') {
+          (mi = digits_at(s, n, 14, 2)) >= 0 && s[16] == ':' && (se = digits_at(s, n, 17, 2)) >= 0 &&
+          (n == 19 || s[19] == ' ')) {
         done |= D_DESK;
         if (ol_valid_civil(y, mo, d, h, mi, se)) { c->t_desktop = ol_civil_us(y, mo, d, h, mi, se, 0); c->has_desktop = 1; }
         c->transport = T_DESKTOP;
-        s += 20; n -= 20;
+        size_t adv = n == 19 ? 19 : 20; /* a prefix of an empty line ends the line */
+        s += adv; n -= adv;
         continue;
       }
     }
@@ -1264,26 +1289,8 @@ static int64_t attr_boundary(const char* s, size_t n) {
   return -1;
 }
 
-static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
-  int y = digits_at(p, n, 0, 4), mo, d, h, mi, se;
-  if (y < 0 || n < 20 || p[4] != '/' || (mo = digits_at(p, n, 5, 2)) < 0 || p[7] != '/' ||
-      (d = digits_at(p, n, 8, 2)) < 0 || p[10] != ' ' || (h = digits_at(p, n, 11, 2)) < 0 || p[13] != ':' ||
-      (mi = digits_at(p, n, 14, 2)) < 0 || p[16] != ':' || (se = digits_at(p, n, 17, 2)) < 0)
-    return 0;
-  size_t i = 19, fs = 0, fn = 0;
-  if (i < n && p[i] == '.') {
-    size_t k = i + 1;
-    while (k < n && is_digit((unsigned char)p[k])) k++;
-    if (k - (i + 1) < 1 || k - (i + 1) > 6) return 0;
-    fs = i + 1; fn = k - fs; i = k;
-  }
-  if (i >= n || p[i] != ' ') return 0;
-  i++;
-  rec_init(e, r, K_LOG);
-  if (ol_valid_civil(y, mo, d, h, mi, se)) { r->t_local = ol_civil_us(y, mo, d, h, mi, se, ol_frac_us(p + fs, fn)); r->has_local = 1; }
-  else r->malformed = 1;
-  const char* s = p + i;
-  size_t sn = n - i;
+/* `[file.go:N: ][LEVEL ]message key=value ...` of a Go log line (r already initialised) */
+static void golog_rest(ol_engine* e, rec_t* r, const char* s, size_t sn) {
   /* file.go:123: */
   {
     size_t k = 0;
@@ -1322,6 +1329,72 @@ static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
     r->msg = arena_put(e, s, mn);
   }
   r->event = lookup(&e->cat[OL_SCOPE_MSG], astr(e, r->msg), (size_t)r->msg.len);
+}
+
+/* the reference's GOLOG_SRC: `[\w.-]+\.go:\d+: ` at the start */
+static int golog_src_at(const char* s, size_t sn) {
+  size_t k = 0;
+  while (k < sn && (is_word((unsigned char)s[k]) || s[k] == '.' || s[k] == '-')) k++;
+  if (k < 4 || memcmp(s + k - 3, ".go", 3) != 0 || k >= sn || s[k] != ':') return 0;
+  size_t j = k + 1;
+  while (j < sn && is_digit((unsigned char)s[j])) j++;
+  return j > k + 1 && j + 1 < sn && s[j] == ':' && s[j + 1] == ' ';
+}
+
+/* the reference's _bare: a record whose prefix was cut, read only when the catalogue knows it */
+static int bare_record(ol_engine* e, rec_t* r, const char* p, size_t n) {
+  if (golog_src_at(p, n)) {
+    rec_init(e, r, K_LOG);
+    golog_rest(e, r, p, n);
+    return r->msg.len > 0 && r->event >= 0;
+  }
+  rec_init(e, r, K_SLOG);
+  if (n && p[0] == '"') {
+    size_t i = 0;
+    int term;
+    r->msg = arena_unquote(e, p, n, &i, &term);
+    if (!term || (i < n && p[i] != ' ')) return 0;
+    parse_kv(e, p, n, i, &r->truncated, &r->malformed);
+  } else {
+    int64_t b = attr_boundary(p, n);
+    if (b >= 0) {
+      const char* m = p;
+      size_t mn = (size_t)b;
+      while (mn && m[0] == ' ') { m++; mn--; }
+      while (mn && m[mn - 1] == ' ') mn--;
+      r->msg = arena_put(e, m, mn);
+      parse_kv(e, p, n, (size_t)b, &r->truncated, &r->malformed);
+    } else {
+      size_t mn = n;
+      while (mn && p[mn - 1] == ' ') mn--;
+      r->msg = arena_put(e, p, mn);
+    }
+  }
+  r->attr_count = e->n_attrs - r->attr_first;
+  if (r->msg.len <= 0) return 0;
+  r->event = lookup(&e->cat[OL_SCOPE_MSG], astr(e, r->msg), (size_t)r->msg.len);
+  return r->event >= 0;
+}
+
+static int golog_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
+  int y = digits_at(p, n, 0, 4), mo, d, h, mi, se;
+  if (y < 0 || n < 20 || p[4] != '/' || (mo = digits_at(p, n, 5, 2)) < 0 || p[7] != '/' ||
+      (d = digits_at(p, n, 8, 2)) < 0 || p[10] != ' ' || (h = digits_at(p, n, 11, 2)) < 0 || p[13] != ':' ||
+      (mi = digits_at(p, n, 14, 2)) < 0 || p[16] != ':' || (se = digits_at(p, n, 17, 2)) < 0)
+    return 0;
+  size_t i = 19, fs = 0, fn = 0;
+  if (i < n && p[i] == '.') {
+    size_t k = i + 1;
+    while (k < n && is_digit((unsigned char)p[k])) k++;
+    if (k - (i + 1) < 1 || k - (i + 1) > 6) return 0;
+    fs = i + 1; fn = k - fs; i = k;
+  }
+  if (i >= n || p[i] != ' ') return 0;
+  i++;
+  rec_init(e, r, K_LOG);
+  if (ol_valid_civil(y, mo, d, h, mi, se)) { r->t_local = ol_civil_us(y, mo, d, h, mi, se, ol_frac_us(p + fs, fn)); r->has_local = 1; }
+  else r->malformed = 1;
+  golog_rest(e, r, p + i, n - i);
   return 1;
 }
 
@@ -1424,7 +1497,10 @@ static int is_panic(const char* p, size_t n, int* start) {
     size_t he;
     if (k > 1 && w > k && starts(p + w, n - w, "0x") && hex_run(p, n, w + 2, &he) && he < n && p[he] == ' ') return 1;
   }
-  if (n && p[0] == '/') {
+  /* a source file line of a stack trace: [module/path/]file.go:N [+0x..] */
+  size_t f0 = 0;
+  while (f0 < n && (is_word((unsigned char)p[f0]) || p[f0] == '.' || p[f0] == '-')) f0++;
+  if (n && f0 < n && p[f0] == '/') {
     size_t t = 0;
     while (t < n && !is_ws((unsigned char)p[t])) t++;
     int tail_ok = t == n;
@@ -1439,7 +1515,7 @@ static int is_panic(const char* p, size_t n, int* start) {
         size_t dot = colon - 1;
         while (dot > 0 && p[dot - 1] != '.') dot--;
         static const char* const exts[] = {"go", "s", "c", "cc", "cpp", "h", "cu", NULL};
-        if (dot > 2 && ext_in(p + dot, colon - 1 - dot, exts)) {
+        if (dot > f0 + 2 && ext_in(p + dot, colon - 1 - dot, exts)) {
           for (size_t q = 1; q < dot - 1; q++)
             if (is_ws((unsigned char)p[q])) return 0;
           return 1;
@@ -1510,6 +1586,101 @@ static int is_native_err(const char* p, size_t n) {
   return dot > 1 && ext_in(p + dot, colon - dot, exts);
 }
 
+/* where a slog record glued after other text starts: its time ("...context 800time=2025-...")
+ * or, when a pipeline cut the front, its level (" level=INFO source=" / " msg="); -1 if none */
+static int64_t glued_at(const char* p, size_t n) {
+  int64_t best = -1;
+  for (size_t q = 0; q + 16 <= n; q++) {
+    const char* g = find_sub(p + q, n - q, "time=", 5);
+    if (!g) break;
+    size_t gi = (size_t)(g - p);
+    if (gi + 16 <= n && digits_at(p, n, gi + 5, 4) >= 0 && p[gi + 9] == '-' && digits_at(p, n, gi + 10, 2) >= 0 &&
+        p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T') {
+      best = (int64_t)gi;
+      break;
+    }
+    q = gi;
+  }
+  static const char* const levels[] = {"TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR ", NULL};
+  for (size_t q = 1; q < n; q++) {
+    if (best >= 0 && (int64_t)q >= best) break;
+    const char* g = find_sub(p + q, n - q, "level=", 6);
+    if (!g) break;
+    size_t gi = (size_t)(g - p);
+    if (best >= 0 && (int64_t)gi >= best) break;
+    if (p[gi - 1] == ' ') {
+      for (int k = 0; levels[k]; k++) {
+        size_t ln = strlen(levels[k]);
+        size_t r = gi + 6 + ln;
+        if (starts(p + gi + 6, n - gi - 6, levels[k]) &&
+            (starts(p + r, n - r, "source=") || starts(p + r, n - r, "msg=")))
+          return (int64_t)gi;
+      }
+    }
+    q = gi;
+  }
+  return best;
+}
+
+/* the reference's _classify_plain: panic, probe, system, llama.cpp; 0 when nothing matched */
+static int classify_plain(ol_engine* e, rec_t* r, const char* p, size_t n, const ctx_t* c) {
+  int start;
+  const char* rs = p;
+  size_t rn = n;
+  while (rn && is_ws((unsigned char)rs[rn - 1])) rn--;
+  if (is_panic(p, n, &start)) {
+    rec_init(e, r, K_PANIC);
+    r->msg = arena_put(e, rs, rn);
+    if (start) r->event = event_id(e, "panic", 5);
+    return 1;
+  }
+  if (is_probe(p, n)) {
+    rec_init(e, r, K_PROBE);
+    r->msg = arena_put(e, rs, rn);
+    return 1;
+  }
+  if ((c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) ||
+      (n >= 6 && starts(p, n, "-- ") && p[n - 3] == ' ' && p[n - 2] == '-' && p[n - 1] == '-')) {
+    rec_init(e, r, K_SYSTEM);
+    if (c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) r->source = arena_put(e, "systemd", 7);
+    r->msg = arena_put(e, rs, rn);
+    return 1;
+  }
+  /* llama.cpp: func: msg  |  mod  func: msg */
+  if (n && (is_alpha((unsigned char)p[0]) || p[0] == '_')) {
+    size_t k = 1;
+    while (k < n && is_word((unsigned char)p[k])) k++;
+    if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
+      native_rec(e, r, p, k, 1, k + 1 < n ? p + k + 2 : p + n, k + 1 < n ? n - k - 2 : 0);
+      return 1;
+    }
+  }
+  if (n && is_lower((unsigned char)p[0])) {
+    size_t m = 0;
+    while (m < n && is_lower((unsigned char)p[m])) m++;
+    if (m >= 2 && m <= 5 && m < n && p[m] == ' ') {
+      size_t f = m;
+      while (f < n && p[f] == ' ') f++;
+      if (f < n && (is_alpha((unsigned char)p[f]) || p[f] == '_')) {
+        size_t g = f + 1;
+        while (g < n && is_word((unsigned char)p[g])) g++;
+        if (g < n && p[g] == ':' && (g + 1 == n || p[g + 1] == ' ')) {
+          native_rec(e, r, p + f, g - f, 1, g + 1 < n ? p + g + 2 : p + n, g + 1 < n ? n - g - 2 : 0);
+          return 1;
+        }
+      }
+    }
+  }
+  const char* t = p;
+  size_t tn = n;
+  while (tn && (t[tn - 1] == '.' || t[tn - 1] == ' ')) tn--;
+  if (starts(p, n, "Device ") || starts(p, n, "[SYCL] ") || is_native_err(p, n) || tn == 0 || starts(p, n, "...")) {
+    native_rec(e, r, NULL, 0, 0, p, n);
+    return 1;
+  }
+  return bare_record(e, r, p, n);
+}
+
 static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int oversized, int64_t lineno) {
   rec_t r;
   int st = ST_PARSED;
@@ -1522,82 +1693,24 @@ static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int o
   } else if (golog_line(e, &r, p, n)) {
   } else if (extsrv_line(e, &r, p, n)) {
   } else {
-    int start;
-    const char* rs = p;
-    size_t rn = n;
-    while (rn && is_ws((unsigned char)rs[rn - 1])) rn--;
-    if (is_panic(p, n, &start)) {
-      rec_init(e, &r, K_PANIC);
-      r.msg = arena_put(e, rs, rn);
-      if (start) r.event = event_id(e, "panic", 5);
-    } else if (is_probe(p, n)) {
-      rec_init(e, &r, K_PROBE);
-      r.msg = arena_put(e, rs, rn);
-    } else if ((c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) ||
-               (n >= 6 && starts(p, n, "-- ") && p[n - 3] == ' ' && p[n - 2] == '-' && p[n - 1] == '-')) {
-      rec_init(e, &r, K_SYSTEM);
-      if (c->ident_len == 7 && !memcmp(c->arena.p + c->ident_off, "systemd", 7)) r.source = arena_put(e, "systemd", 7);
-      r.msg = arena_put(e, rs, rn);
-    } else {
-      /* llama.cpp: func: msg  |  mod  func: msg */
-      size_t k = 0;
-      int found = 0;
-      if (n && (is_alpha((unsigned char)p[0]) || p[0] == '_')) {
-        k = 1;
-        while (k < n && is_word((unsigned char)p[k])) k++;
-        if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
-          native_rec(e, &r, p, k, 1, k + 1 < n ? p + k + 2 : p + n, k + 1 < n ? n - k - 2 : 0);
-          found = 1;
-        }
+    int64_t gi = glued_at(p, n);
+    if (gi > 0) {
+      /* text glued in front of a slog record: the text is read on its own */
+      rec_t f;
+      size_t hn = (size_t)gi;
+      while (hn && (p[hn - 1] == ' ' || p[hn - 1] == '\t')) hn--;
+      if (!classify_plain(e, &f, p, hn, c)) {
+        rec_init(e, &f, K_FRAGMENT);
+        f.msg = arena_put(e, p, hn);
       }
-      if (!found && n && is_lower((unsigned char)p[0])) {
-        size_t m = 0;
-        while (m < n && is_lower((unsigned char)p[m])) m++;
-        if (m >= 2 && m <= 5 && m < n && p[m] == ' ') {
-          size_t f = m;
-          while (f < n && p[f] == ' ') f++;
-          if (f < n && (is_alpha((unsigned char)p[f]) || p[f] == '_')) {
-            size_t g = f + 1;
-            while (g < n && is_word((unsigned char)p[g])) g++;
-            if (g < n && p[g] == ':' && (g + 1 == n || p[g + 1] == ' ')) {
-              native_rec(e, &r, p + f, g - f, 1, g + 1 < n ? p + g + 2 : p + n, g + 1 < n ? n - g - 2 : 0);
-              found = 1;
-            }
-          }
-        }
-      }
-      if (!found) {
-        const char* t = p;
-        size_t tn = n;
-        while (tn && (t[tn - 1] == '.' || t[tn - 1] == ' ')) tn--;
-        if (starts(p, n, "Device ") || starts(p, n, "[SYCL] ") || is_native_err(p, n) || tn == 0 || starts(p, n, "...")) {
-          native_rec(e, &r, NULL, 0, 0, p, n);
-          found = 1;
-        }
-      }
-      if (!found) {
-        /* text glued in front of a slog record: "...context 800time=2025-..." */
-        for (size_t q = 0; q + 16 <= n; q++) {
-          const char* g = find_sub(p + q, n - q, "time=", 5);
-          if (!g) break;
-          size_t gi = (size_t)(g - p);
-          if (gi + 16 <= n && digits_at(p, n, gi + 5, 4) >= 0 && p[gi + 9] == '-' && digits_at(p, n, gi + 10, 2) >= 0 &&
-              p[gi + 12] == '-' && digits_at(p, n, gi + 13, 2) >= 0 && p[gi + 15] == 'T') {
-            rec_t f;
-            rec_init(e, &f, K_FRAGMENT);
-            f.msg = arena_put(e, p, gi);
-            f.truncated |= oversized;
-            emit(e, &f, c, lineno);
-            e->arena.len = 0;
-            e->n_attrs = 0;
-            parse_slog(e, &r, p + gi, n - gi);
-            found = 1;
-            break;
-          }
-          q = gi;
-        }
-      }
-      if (!found) return ST_UNKNOWN;
+      f.truncated |= oversized;
+      if (f.malformed) st = ST_MALFORMED;
+      emit(e, &f, c, lineno);
+      e->arena.len = 0;
+      e->n_attrs = 0;
+      parse_slog(e, &r, p + gi, n - (size_t)gi);
+    } else if (!classify_plain(e, &r, p, n, c)) {
+      return ST_UNKNOWN;
     }
   }
   r.truncated |= oversized;
@@ -1606,37 +1719,91 @@ static int classify(ol_engine* e, const char* p, size_t n, const ctx_t* c, int o
   return st;
 }
 
-static int open_quote(const char* s, size_t n) {
-  int in_q = 0;
-  for (size_t i = 0; i < n; i++) {
+/* the reference's quote_state: carry (in_q, skip) over s[0..n) */
+static void quote_state(const char* s, size_t n, int* in_q, int* skip) {
+  size_t i = (*skip && *in_q) ? 1 : 0;
+  int q = *in_q;
+  while (i < n) {
     char c = s[i];
-    if (in_q) {
+    if (q) {
       if (c == '\\') i++;
-      else if (c == '"') in_q = 0;
-    } else if (c == '"') in_q = 1;
+      else if (c == '"') q = 0;
+    } else if (c == '"') q = 1;
+    i++;
   }
-  return in_q;
+  *in_q = q;
+  *skip = i > n;
+}
+
+/* the reference's Joined.add: append what fits of p[0..n) under `limit` bytes, cut at a character
+ * boundary; 1 when this piece reached the limit (*capped is set and nothing more is appended) */
+static int capped_put(ol_buf* b, int64_t limit, int* capped, const char* p, size_t n) {
+  if (*capped) return 0;
+  int64_t room = limit - b->len;
+  if ((int64_t)n > room) {
+    size_t k = room > 0 ? (size_t)room : 0;
+    while (k > 0 && k < n && ((unsigned char)p[k] & 0xC0) == 0x80) k--;
+    ol_buf_put(b, p, (int64_t)k);
+    *capped = 1;
+    return 1;
+  }
+  ol_buf_put(b, p, (int64_t)n);
+  return 0;
+}
+
+/* append " " + piece to the held record; 1 when it reached max_line (the rest is cut) */
+static int held_add(ol_engine* e, const char* p, size_t n) {
+  if (capped_put(&e->held_text, e->opt.max_line, &e->held_capped, " ", 1) ||
+      capped_put(&e->held_text, e->opt.max_line, &e->held_capped, p, n))
+    return 1;
+  if (e->held_qknown) {
+    quote_state(" ", 1, &e->held_inq, &e->held_skip);
+    quote_state(p, n, &e->held_inq, &e->held_skip);
+  }
+  return 0;
 }
 
 static void release_held(ol_engine* e);
 static int release_cri(ol_engine* e);
 
+/* the reference's SLOG_START: `msg=` or `source=X msg=` (a record whose time and level were cut) */
+static int slog_start(const char* p, size_t n) {
+  if (starts(p, n, "msg=")) return 1;
+  if (!starts(p, n, "source=")) return 0;
+  size_t k = 7;
+  while (k < n && !is_ws((unsigned char)p[k])) k++;
+  return k > 7 && k + 5 <= n && p[k] == ' ' && !memcmp(p + k + 1, "msg=", 4);
+}
+
 static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int oversized) {
   int64_t lineno = e->lineno;
   if (e->cri && c->transport != T_CRI) release_cri(e);
   if (c->transport == T_CRI && (c->cri_partial || e->cri)) {
+    const char* q = p;
+    size_t qn = n;
     if (!e->cri) {
       e->cri = 1;
       e->cri_line = lineno;
       e->cri_off = e->line_off;
       e->cri_text.len = 0;
+      e->cri_capped = 0;
       ctx_copy(&e->cri_ctx, c);
+    } else {
+      /* a later part continues the text as it is, blanks included */
+      q = c->cri_raw;
+      qn = c->cri_raw_n;
     }
-    ol_buf_put(&e->cri_text, p, (int64_t)n);
     e->cri_end = e->lineno;
+    int over = capped_put(&e->cri_text, e->opt.max_line, &e->cri_capped, q, qn);
+    if (c->cri_partial && !over) {
+      size_t skip = !c->cri_sep && e->trail_n ? 1 : 0;
+      over = capped_put(&e->cri_text, e->opt.max_line, &e->cri_capped, e->trail_p + skip, e->trail_n - skip);
+    }
+    if (over && !oversized) e->st.oversized++; /* the joined record reached the line limit: cut */
+    if (oversized) e->cri_capped = 1;
     if (c->cri_partial) {
       e->st.continued++;
-      return ST_PARSED;
+      return e->cri_capped ? ST_MALFORMED : ST_PARSED;
     }
     return release_cri(e);
   }
@@ -1649,7 +1816,8 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
   }
   e->arena.len = 0;
   e->n_attrs = 0;
-  if (starts(p, n, "time=") || (starts(p, n, "level=") && n > 6 && is_upper((unsigned char)p[6]))) {
+  if (starts(p, n, "time=") || (starts(p, n, "level=") && n > 6 && is_upper((unsigned char)p[6])) ||
+      slog_start(p, n)) {
     if (c->json || oversized) {
       rec_t r;
       parse_slog(e, &r, p, n);
@@ -1663,10 +1831,18 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     e->held_end = e->span_end > lineno ? e->span_end : lineno;
     e->held_text.len = 0;
     ol_buf_put(&e->held_text, p, (int64_t)n);
+    e->held_inq = e->held_skip = e->held_qknown = e->held_capped = 0;
     ctx_copy(&e->held_ctx, c);
     return ST_HELD;
   }
-  return classify(e, p, n, c, oversized, lineno);
+  int st = classify(e, p, n, c, oversized, lineno);
+  if (st == ST_UNKNOWN && e->opt.keep_unknown) {
+    e->unk_has = 1;
+    e->unk_cur_line = lineno;
+    e->unk_cur.len = 0;
+    ol_buf_put(&e->unk_cur, p, (int64_t)n);
+  }
+  return st;
 }
 
 static void release_held(ol_engine* e) {
@@ -1678,6 +1854,7 @@ static void release_held(ol_engine* e) {
   /* parse from a private copy: the text buffer is reused */
   ol_buf text = e->held_text;
   parse_slog(e, &r, text.p, (size_t)text.len);
+  r.truncated |= e->held_capped;
   int64_t saved_end = e->span_end;
   e->span_end = e->held_end;
   emit(e, &r, &e->held_ctx, e->held_line);
@@ -1703,11 +1880,12 @@ static int release_cri(ol_engine* e) {
   ctx_t c;
   memset(&c, 0, sizeof(c));
   ctx_copy(&c, &e->cri_ctx);
-  int st = process_payload(e, e->joined.p ? e->joined.p : "", (size_t)e->joined.len, &c, 0);
-  if (st == ST_HELD) {
-    release_held(e);
-    st = ST_PARSED;
-  }
+  /* read as the line it was before Kubernetes cut it */
+  agg_t agg = {0, 0, 0};
+  int whole = unwrap(e, e->joined.p ? e->joined.p : "", (size_t)e->joined.len, &c, 0, e->cri_capped, &agg,
+                     D_TS | D_DESK | D_JOURNAL | D_IDENT | D_COMPOSE);
+  int st = line_status(whole, &agg, e->cri_capped);
+  release_held(e);
   ol_buf_free(&c.arena);
   e->lineno = saved;
   e->line_off = saved_off;
@@ -1735,7 +1913,11 @@ static int continues(ol_engine* e, const char* s, size_t n) {
   if (i == n) return 0;
   const char* b = s + i;
   size_t bn = n - i;
-  if (open_quote(e->held_text.p, (size_t)e->held_text.len)) {
+  if (!e->held_qknown) {
+    quote_state(e->held_text.p, (size_t)e->held_text.len, &e->held_inq, &e->held_skip);
+    e->held_qknown = 1;
+  }
+  if (e->held_inq) {
     ctx_t tmp;
     memset(&tmp, 0, sizeof(tmp));
     ctx_init(&tmp);
@@ -1752,8 +1934,27 @@ static int continues(ol_engine* e, const char* s, size_t n) {
   return k > 0 && k < bn && b[k] == '=';
 }
 
+/* keep the current line's unknown payload for ol_engine_unknown() */
+static void keep_unknown(ol_engine* e) {
+  if (e->n_unk >= e->cap_unk) {
+    int64_t cap = e->cap_unk ? e->cap_unk * 2 : 256;
+    int64_t* l = (int64_t*)realloc(e->unk_lines, (size_t)cap * sizeof(int64_t));
+    if (!l) return;
+    e->unk_lines = l;
+    int64_t* o = (int64_t*)realloc(e->unk_offs, (size_t)(cap + 1) * sizeof(int64_t));
+    if (!o) return;
+    e->unk_offs = o;
+    e->cap_unk = cap;
+  }
+  if (e->n_unk == 0) e->unk_offs[0] = 0;
+  ol_buf_put(&e->unk_text, e->unk_cur.p, e->unk_cur.len);
+  e->unk_lines[e->n_unk] = e->unk_cur_line;
+  e->unk_offs[++e->n_unk] = e->unk_text.len;
+}
+
 static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   ol_file_stats* st = &e->st;
+  e->unk_has = 0;
   e->lineno++;
   e->span_end = e->lineno;
   st->physical++;
@@ -1797,19 +1998,28 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
     s = e->line.p;
     n = (size_t)e->line.len;
   }
+  size_t full = n;
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  e->trail_p = s + n;
+  e->trail_n = full - n;
   if (is_box_tail((const unsigned char*)s, n)) {
     n -= 3;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    e->trail_n = 0;
   }
   if (e->held && n && (s[0] == ' ' || s[0] == '\t') && continues(e, s, n)) {
     const char* t = s;
     size_t tn = n;
     strip_st(&t, &tn);
-    ol_buf_putc(&e->held_text, ' ');
-    ol_buf_put(&e->held_text, t, (int64_t)tn);
     e->held_end = e->lineno;
     st->continued++;
+    if (held_add(e, t, tn)) {
+      /* the joined record reached the line limit: cut and counted like a long line */
+      if (!oversized) st->oversized++;
+      count(e, ST_MALFORMED);
+      release_held(e);
+      return;
+    }
     count(e, oversized ? ST_MALFORMED : ST_PARSED);
     return;
   }
@@ -1823,15 +2033,11 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
   memset(&c, 0, sizeof(c));
   ctx_init(&c);
   agg_t agg = {0, 0, 0};
-  int whole = unwrap(e, s, n, &c, 0, oversized, &agg);
+  int whole = unwrap(e, s, n, &c, 0, oversized, &agg, 0);
   ol_buf_free(&c.arena);
-  int status;
-  if (whole == 2) status = ST_PARSED;
-  else if (!agg.count) status = ST_UNKNOWN;
-  else if (agg.any_malformed || oversized) status = ST_MALFORMED;
-  else if (agg.any_parsed) status = ST_PARSED;
-  else status = ST_UNKNOWN;
+  int status = line_status(whole, &agg, oversized);
   count(e, status);
+  if (status == ST_UNKNOWN && e->unk_has) keep_unknown(e);
 }
 
 /* ---- engine API ---------------------------------------------------------------------------------- */
@@ -1854,6 +2060,7 @@ int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err) {
   if (!e) return err_set(err, OL_ENOMEM, "out of memory");
   e->opt.batch_rows = opt && opt->batch_rows > 0 ? opt->batch_rows : 65536;
   e->opt.max_line = opt && opt->max_line > 0 ? opt->max_line : (1 << 20);
+  e->opt.keep_unknown = opt ? opt->keep_unknown : 0;
   e->last_host = -1;
   if (init_cols(e)) {
     ol_engine_free(e);
@@ -1888,6 +2095,8 @@ void ol_engine_free(ol_engine* e) {
   ol_buf_free(&e->held_ctx.arena); ol_buf_free(&e->cri_ctx.arena);
   ol_buf_free(&e->line); ol_buf_free(&e->tmp); ol_buf_free(&e->arena); ol_buf_free(&e->jarena);
   ol_buf_free(&e->joined);
+  ol_buf_free(&e->unk_cur); ol_buf_free(&e->unk_text);
+  free(e->unk_lines); free(e->unk_offs);
   free(e);
 }
 
@@ -2023,4 +2232,17 @@ int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* 
   }
   if (rc) return err_set(err, rc, "out of memory exporting a batch");
   return OL_OK;
+}
+
+int64_t ol_engine_unknown_count(const ol_engine* e) { return e->n_unk; }
+
+const char* ol_engine_unknown(const ol_engine* e, int64_t i, int64_t* line, size_t* len) {
+  *line = e->unk_lines[i];
+  *len = (size_t)(e->unk_offs[i + 1] - e->unk_offs[i]);
+  return e->unk_text.p + e->unk_offs[i];
+}
+
+void ol_engine_unknown_clear(ol_engine* e) {
+  e->n_unk = 0;
+  e->unk_text.len = 0;
 }

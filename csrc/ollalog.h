@@ -60,6 +60,7 @@ typedef struct {
 typedef struct {
   int64_t batch_rows; /* rows after which a feed() makes a batch ready (default 65536) */
   int64_t max_line;   /* bytes kept of one physical line; the rest is cut (default 1 MiB) */
+  int keep_unknown;   /* keep the text of unknown lines for ol_engine_unknown() (default 0) */
 } ol_options;
 
 typedef struct {
@@ -102,6 +103,12 @@ int ol_engine_batch_ready(const ol_engine* e);
 int64_t ol_engine_rows(const ol_engine* e, int table);
 /* Move the table's rows into `out` (a struct array); the engine starts a new batch. */
 int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* err);
+
+/* Unknown lines kept since the last clear (with opt.keep_unknown): the payload no grammar read
+ * (after the transport prefix), and its line number. */
+int64_t ol_engine_unknown_count(const ol_engine* e);
+const char* ol_engine_unknown(const ol_engine* e, int64_t i, int64_t* line, size_t* len);
+void ol_engine_unknown_clear(ol_engine* e);
 
 /* Dictionaries of the int32 columns. */
 int64_t ol_engine_dict_size(const ol_engine* e, int which);

@@ -124,6 +124,16 @@ TEMPLATES = [
     lambda t: ['{"function":"load_model","level":"INFO","line":464,"msg":"model loaded","tid":"1",'
                f'"timestamp":{t.unix}}}'],
     lambda t: ['Error: llama runner process has terminated: exit status 2', 'exit status 2'],
+    # records whose prefix a pipeline cut or a viewer never showed, and a pager's cut marker
+    lambda t: ['level=INFO source=memory.go:326 msg="offload to cuda" layers.requested=-1 layers.model=33 '
+               'layers.offload=33 memory.available="[23.3 GiB]"'],
+    lambda t: ['msg="starting llama server" cmd="/usr/bin/ollama runner --model /m --ctx-size 8192 --parallel 1"'],
+    lambda t: [f'{t.slog[11:]} level=INFO source=sched.go:1 msg="loaded runners" count=1'],
+    lambda t: ['offload to cuda layers.requested=-1 layers.model=33 layers.offload=3>'],
+    lambda t: ['"new model will fit in available VRAM in single GPU, loading" model=/m gpu=GPU-1 parallel=4 '
+               'available=25314983936 required="6.2 GiB"'],
+    lambda t: ['routes.go:1197: INFO server config env="map[OLLAMA_NUM_PARALLEL:2]"'],
+    lambda t: [f'{t.golog} sched.go:1: INFO msg with error=<nil> and text'],
     lambda t: ['ggml_cuda_init: found 1 CUDA devices:', 'CUDA error: out of memory',
                '  current device: 0, in function ggml_backend_cuda_buffer_type_alloc_buffer at ggml-cuda.cu:120'],
 ]
@@ -162,13 +172,13 @@ def _compose(t, lines, draw):
 
 
 def _cri(t, lines, draw):
+    """Each line whole (`F`) or cut anywhere into `P` parts and a final `F`, blanks at a cut included."""
     out = []
     for x in lines:
-        cut = draw(st.integers(0, len(x)))
-        if 0 < cut < len(x) and x[cut - 1] not in " \t":
-            out += [f"{t.iso_utc} stdout P {x[:cut]}", f"{t.iso_utc} stdout F {x[cut:]}"]
-        else:
-            out.append(f"{t.iso_utc} stdout F {x}")
+        cuts = sorted(set(draw(st.lists(st.integers(1, max(len(x) - 1, 1)), max_size=3)))) if len(x) > 1 else []
+        bounds = [0] + cuts + [len(x)]
+        parts = [x[a:b] for a, b in zip(bounds, bounds[1:])]
+        out += [f"{t.iso_utc} stdout P {p}" for p in parts[:-1]] + [f"{t.iso_utc} stdout F {parts[-1]}"]
     return out
 
 
@@ -229,6 +239,40 @@ def log_text(draw, max_records: int = 25) -> bytes:
     if draw(st.booleans()) and draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
     return data
+
+
+@st.composite
+def cri_pair(draw, max_records: int = 12) -> tuple[bytes, bytes]:
+    """The same payload lines as a CRI file twice: every line whole (`F`), and every line cut at
+    random points into `P` parts and an `F`. A reader must make the same records of both."""
+    zone = draw(st.sampled_from(ZONES))
+    t = T(draw(st.integers(0, 40 * 86400)), zone)
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, max_records))):
+        lines += draw(st.sampled_from(TEMPLATES))(t)
+    whole = [f"{t.iso_utc} stdout F {x}" for x in lines]
+    split = _cri(t, lines, draw)
+    return ("\n".join(whole) + "\n").encode("utf-8"), ("\n".join(split) + "\n").encode("utf-8")
+
+
+# fragments of every grammar and wrapper, for noise that the parser has to make sense of
+TOKENS = [b"time=", b"time=2025-04-27T10:00:00.123+02:00 ", b"level=INFO ", b"level=", b"source=x.go:1 ", b"msg=",
+          b'msg="', b'"', b"\\", b"=", b" ", b"  ", b"\t", b"\n", b"\r\n", b"{", b"}", b'{"log":"', b'","stream":"stderr"}',
+          b'{"MESSAGE":"', b"[GIN] 2025/04/27 - 10:00:02 | ", b" | ", b"2025-04-27T08:00:01.5Z ", b"stdout P ",
+          b"stdout F ", b"Apr 27 10:00:01 host1 ollama[1234]: ", b"ollama-1  | ", b"> ", b"\xe2\xa0\x8b ", b"12\t",
+          b"\x1b[97;42m", b"\x1b[0m", b"\xe2\x94\x82", b"llm_load_tensors: ", b"offloaded 1/2 layers to GPU",
+          b"goroutine 1 [running]:", b"panic: ", b"2025/04/27 10:00:00 ", b"routes.go:1: ", b"INFO [main] ",
+          b"\xef\xbb\xbf", b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\xc2\xb5s",
+          b"x" * 40, b"0123456789", b"-- Boot 1 --"]
+
+
+@st.composite
+def noise(draw, max_pieces: int = 300) -> bytes:
+    """Arbitrary bytes mixed with grammar fragments: garbage that still passes the binary sniffer,
+    so that it reaches the engines (pure random bytes are almost always refused as binary)."""
+    pieces = draw(st.lists(st.one_of(st.binary(min_size=1, max_size=6), st.sampled_from(TOKENS),
+                                     st.sampled_from(TOKENS)), max_size=max_pieces))
+    return b"".join(pieces)
 
 
 INVALID_UTF8 = [b"\xff", b"\xfe", b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80",

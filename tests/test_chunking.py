@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import ollalog
 from ollalog.inputs import CHUNK
 from conftest import SEED_LOG, assert_tables_equal, corpus_logs_list, sample_logs_list
-from strategies import damaged
+from strategies import cri_pair, damaged
 
 read_module = importlib.import_module("ollalog.read")  # `ollalog.read` is the function
 
@@ -132,3 +132,24 @@ def test_generated_logs_chunking_small_max_line(data, max_line):
             with _rechunked(chunk):
                 got = ollalog.read(p, engine="python", max_line=max_line, batch_rows=batch)
             assert_tables_equal(got, whole, f"max_line={max_line} chunk_size={chunk} batch_rows={batch}:")
+
+
+RECORD_KEYS = ("level", "source", "msg", "attrs", "kind", "event", "truncated")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=cri_pair())
+def test_cri_parts_read_like_whole_lines(pair):
+    """Kubernetes cuts long lines into `P` parts anywhere, blanks included: joined, they are the
+    records of the uncut lines (an oracle, not two engines agreeing)."""
+    got = []
+    with tempfile.TemporaryDirectory() as d:
+        for i, data in enumerate(pair):
+            p = os.path.join(d, f"{i}.log")
+            with open(p, "wb") as f:
+                f.write(data)
+            t = ollalog.read(p, engine="python")
+            got.append(([{k: r[k] for k in RECORD_KEYS} for r in t.events.to_pylist()],
+                        [{k: v for k, v in r.items() if k not in ("file", "file_id", "line", "byte_offset")}
+                         for r in t.requests.to_pylist()]))
+    assert got[1] == got[0]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -82,13 +81,11 @@ def hundred_mb_line(tmp_path_factory):
 
 
 def test_100mb_single_line(tmp_path, engine, hundred_mb_line):
+    """A valid text file with one huge line: read, the line cut and counted, exit 0 (speed is
+    measured in benchmarks/, not here)."""
     out = tmp_path / "out"
-    t0 = time.monotonic()
-    p = run_cli("parse", hundred_mb_line, "--engine", engine, "-q", "-o", out, timeout=120)
-    elapsed = time.monotonic() - t0
-    assert p.returncode in (0, 1), p.stderr
-    assert "Traceback" not in p.stderr + p.stdout
-    assert elapsed < 60
+    p = run_cli("parse", hundred_mb_line, "--engine", engine, "-q", "-o", out, timeout=600)
+    assert (p.returncode, p.stderr, p.stdout) == (0, "", "")
     (ln,) = _lines_table(out)
     assert (ln["physical"], ln["oversized"], ln["malformed"], ln["bytes"]) == (1, 1, 1, 100 * (1 << 20) + 1)
 
@@ -180,3 +177,27 @@ def test_unknown_option_exits_2():
     p = run_cli("parse", "--no-such-option")
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
+
+
+def test_unknown_lists_shapes(tmp_path, engine):
+    f = tmp_path / "server.log"
+    f.write_bytes(SEED_LOG + b"\nwhat 12 is this\nwhat 345 is this\n"
+                  b"Apr 27 10:00:01 host1 ollama[1]: thing at 0xc000123456 GPU-6f3c2a1e-1111\n")
+    p = run_cli("parse", f, "--engine", engine, "--unknown", "-q")
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines() == [
+        "unknown lines: 3 in 2 shapes:",
+        "  2  what <n> is this",
+        f"     first: {f}:{SEED_LOG_LINES + 2}: what 12 is this",
+        "  1  thing at <addr> GPU-<id>",
+        f"     first: {f}:{SEED_LOG_LINES + 4}: thing at 0xc000123456 GPU-6f3c2a1e-1111",
+    ]
+
+
+def test_unknown_none(tmp_path, engine):
+    f = tmp_path / "server.log"
+    f.write_bytes(SEED_LOG + b"\n\n")
+    p = run_cli("parse", f, "--engine", engine, "--unknown")
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines()[0].startswith("read 1 file")
+    assert p.stdout.splitlines()[-1] == "unknown lines: none (blank lines aside)"

@@ -10,12 +10,13 @@ import os
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ollalog
-from conftest import SEED_LOG, assert_tables_equal, corpus_logs_list, sample_logs_list
-from strategies import damaged, log_text
+from conftest import SEED_LOG, assert_tables_equal, corpus_logs_list, physical_lines, sample_logs_list
+from strategies import damaged, log_text, noise
+from ollalog.inputs import is_binary
 
 pytestmark = pytest.mark.c_engine
 
@@ -65,6 +66,7 @@ def test_c_engine_matches_reference_on_seed_log():
     b"time=2025-04-27T10:00:00Z level=INFO msg=\"unterminated\n  continued\"\n",
     b"2025-04-27T08:00:01Z stdout P partial without end",
     b"Apr 27 10:00:01 host1 ollama[1]: llm_load_tensors: offloaded 1/2 layers to GPU",
+    b"time=Apr 27 10:00:01 host1 ollama[1234]: ",  # found by the noise test: a record, not a journal prefix
 ], ids=lambda b: repr(b)[:40])
 def test_c_engine_matches_reference_on_edge_inputs(data):
     _compare_bytes(data)
@@ -96,9 +98,42 @@ def test_c_engine_matches_reference_on_damaged_logs(data):
 
 
 @HYPO
+@given(data=noise())
+def test_c_engine_matches_reference_on_noise(data):
+    """Random bytes and grammar fragments that pass the binary sniffer: both engines read them
+    (no input error), count every physical line once, and agree."""
+    assume(not is_binary(data) and not data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")))  # text, not compressed
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "server.log")
+        with open(p, "wb") as f:
+            f.write(data)
+        want = ollalog.read(p, engine="python")
+        assert want.errors == []
+        (ln,) = want.lines.to_pylist()
+        assert ln["physical"] == physical_lines(data) == ln["parsed"] + ln["unknown"] + ln["malformed"]
+        for chunk, batch in [(1, 5), (7, None), (4096, 5)]:
+            got = ollalog.read(p, engine="c", chunk_size=chunk, batch_rows=batch)
+            assert_tables_equal(got, want, f"C engine, chunk_size={chunk} batch_rows={batch}:")
+
+
+@HYPO
 @given(data=st.binary(max_size=4096))
-def test_c_engine_random_bytes_never_raise(data):
-    _compare_bytes(data)
+def test_random_bytes_are_read_or_refused_with_one_error(data):
+    """Pure random bytes: either read by both engines alike, or refused as binary by the input
+    layer with one error naming the file (never an exception)."""
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "server.log")
+        with open(p, "wb") as f:
+            f.write(data)
+        want = ollalog.read(p, engine="python")
+        got = ollalog.read(p, engine="c")
+        assert [(e.path, e.reason) for e in got.errors] == [(e.path, e.reason) for e in want.errors]
+        assert len(want.errors) <= 1 and all(e.path == p for e in want.errors)
+        assert all(e.reason == "not a text log (binary data)" or e.reason.startswith(("truncated ", "corrupt "))
+                   for e in want.errors), want.errors
+        if not data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")):  # not compressed: read unless binary
+            assert (want.errors != []) == is_binary(data)
+        assert_tables_equal(got, want, "C engine:")
 
 
 @HYPO
@@ -111,3 +146,26 @@ def test_c_engine_matches_reference_with_small_max_line(data, max_line, chunk):
         want = ollalog.read(p, engine="python", max_line=max_line, chunk_size=chunk)
         got = ollalog.read(p, engine="c", max_line=max_line, chunk_size=chunk, batch_rows=5)
         assert_tables_equal(got, want, f"C engine, max_line={max_line} chunk_size={chunk}:")
+
+
+def _unknown(path: str, engine: str, **kw) -> list[tuple[int, str]]:
+    import importlib
+    got: list[tuple[int, str]] = []
+    for _ in importlib.import_module("ollalog.read").read_batches(
+            [path], engine=engine, on_unknown=lambda f, line, text: got.append((line, text)),
+            on_error=lambda e: None, **kw):
+        pass
+    return got
+
+
+@HYPO
+@given(data=st.one_of(damaged(), noise()))
+def test_c_engine_keeps_the_same_unknown_lines(data):
+    """`parse --unknown`: both engines keep the same unknown lines, whatever the chunking."""
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "server.log")
+        with open(p, "wb") as f:
+            f.write(data)
+        want = _unknown(p, "python")
+        for chunk, batch in [(1, 5), (4096, None)]:
+            assert _unknown(p, "c", chunk_size=chunk, batch_rows=batch) == want, f"chunk_size={chunk}"

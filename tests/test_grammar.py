@@ -298,6 +298,20 @@ def test_docker_json_file(read_bytes):
     assert line_row(t)["transport"] == "docker-json"
 
 
+def test_docker_desktop_prefix_of_an_empty_line(read_bytes):
+    t = read_bytes(b"2025-03-06 23:36:39\n2025-03-06 23:36:39 " + LLAMA.encode() + b"\n")
+    assert counts(t) == {"physical": 2, "parsed": 1, "unknown": 1, "blank": 1, "llama": 1}
+
+
+def test_stack_trace_file_lines_with_or_without_a_leading_slash(read_bytes):
+    """A viewer that drops the tab of a Go stack trace may also show module paths as they are."""
+    t = read_bytes(b"\t/go/src/github.com/ollama/ollama/runner/runner.go:851 +0x375\n"
+                   b"github.com/ollama/ollama/runner/llamarunner/runner.go:966 +0xcb7\n"
+                   b"not/a.go:12 frame\n")
+    assert [r["kind"] for r in rows(t.events)] == ["panic", "panic"]
+    assert counts(t) == {"physical": 3, "parsed": 2, "unknown": 1, "panic": 2}
+
+
 def test_compose_prefix(read_bytes):
     t = read_bytes(f"ollama-1  | {SLOG}\nollama-1  | {LLAMA}\n".encode())
     assert rows(t.events) == [listening(host="ollama-1", transport="compose"),
@@ -317,14 +331,44 @@ def test_kubernetes_cri_partial_lines_joined(read_bytes):
     assert counts(t) == {"physical": 4, "parsed": 4, "continued": 2, "slog": 1, "llama": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: trailing blanks are stripped from every physical line before the "
-                                       "CRI `P` payload is joined, so a record split right after a space loses it")
 def test_kubernetes_cri_partial_split_after_a_space(read_bytes):
     data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=routes.go:1238 '
             b'msg="Listening on 127.0.0.1:11434 \n'
             b'2025-04-27T08:00:01.7Z stdout F (version 0.6.5)"\n')
     t = read_bytes(data)
-    assert rows(t.events) == [listening(transport="cri")]
+    assert rows(t.events) == [listening(transport="cri", end_line=2)]
+
+
+def test_kubernetes_cri_partial_split_before_a_space(read_bytes):
+    """The next part's leading blanks are text too: `... 127.0.0.1:11434` + ` (version 0.6.5)"`."""
+    data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=routes.go:1238 '
+            b'msg="Listening on 127.0.0.1:11434\n'
+            b'2025-04-27T08:00:01.6Z stdout P  \n'
+            b'2025-04-27T08:00:01.7Z stdout F (version 0.6.5)"\n')
+    t = read_bytes(data)
+    assert rows(t.events) == [listening(transport="cri", end_line=3)]
+    assert counts(t) == {"physical": 3, "parsed": 3, "continued": 2, "slog": 1}
+
+
+def test_kubernetes_cri_parts_capped_like_one_line(read_bytes):
+    """Parts joined past the line limit: the record is cut there, the part that crossed it and the
+    parts after it lost text (malformed), the cut is counted once."""
+    part = b"2025-04-27T08:00:01.5Z stdout P " + b"y" * 40 + b"\n"
+    data = (b'2025-04-27T08:00:01.5Z stdout P time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m v="\n'
+            + part * 4 + b'2025-04-27T08:00:01.7Z stdout F end"\n')
+    t = read_bytes(data, max_line=150)
+    (r,) = rows(t.events)
+    assert (r["msg"], r["truncated"]) == ("m", True)
+    assert len(r["attrs"][0][1]) == 150 - len(b'time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m v="')
+    assert counts(t) == {"physical": 6, "parsed": 3, "malformed": 3, "continued": 5, "oversized": 1, "slog": 1}
+
+
+def test_kubernetes_cri_first_part_blank(read_bytes):
+    """A record that starts after blanks reads as it would unsplit."""
+    data = (b"2025-04-27T08:00:01.5Z stdout P   llm_load_tensors: offloaded 65/65\n"
+            b"2025-04-27T08:00:01.7Z stdout F  layers to GPU\n")
+    t = read_bytes(data)
+    assert rows(t.events) == [offloaded(transport="cri", time=utc(2025, 4, 27, 8, 0, 1, 500000), end_line=2)]
 
 
 def test_pino_json_wrapping_two_records(read_bytes):
@@ -457,6 +501,56 @@ def test_pager_cut_value(read_bytes):
     assert counts(t) == {"physical": 2, "parsed": 1, "unknown": 1, "slog": 1}
 
 
+STACK = b"\t/go/src/github.com/ollama/ollama/server/routes.go:%d +0x1d\n"
+STRAY = (b'time=2025-04-27T10:00:00.123+02:00 level=DEBUG source=server.go:620 msg="completion request" '
+         b'prompt="say \\"hi\\" and a stray one\n')
+
+
+def test_unterminated_quote_joins_indented_lines_up_to_the_limit(read_bytes):
+    """A quote that never closes takes the indented lines after it, like any wrapped value, but
+    only up to the line limit: the joined record is cut there and counted, the rest is read on
+    its own."""
+    data = STRAY + b"".join(STACK % i for i in range(10)) + SLOG.encode() + b"\n"
+    t = read_bytes(data, max_line=300)
+    got = rows(t.events)
+    first = got[0]
+    assert (first["msg"], first["truncated"], first["event"]) == ("completion request", True, None)
+    (key, value), = first["attrs"]
+    assert key == "prompt" and value.startswith('say "hi" and a stray one /go/src/')
+    assert [r["kind"] for r in got[1:]] == ["panic"] * 7 + ["slog"]
+    assert got[1]["msg"] == "/go/src/github.com/ollama/ollama/server/routes.go:3 +0x1d"
+    assert counts(t) == {"physical": 12, "parsed": 11, "malformed": 1, "continued": 3, "oversized": 1,
+                         "slog": 2, "panic": 7}
+
+
+def test_unterminated_quote_two_megabytes(read_bytes):
+    """The shape that took minutes when the quote was rescanned for every line: a stray quote, then
+    2 MB of an indented stack trace. (Its speed is measured in benchmarks/stray_quote.py.)"""
+    n = 2_000_000 // len(STACK % 100)
+    data = STRAY + b"".join(STACK % (100 + i % 900) for i in range(n))
+    t = read_bytes(data)
+    ln = line_row(t)
+    assert (ln["physical"], ln["oversized"], ln["malformed"]) == (n + 1, 1, 1)
+    piece = len(STACK % 100) - 1  # a joined line: one blank for the tab, no newline
+    assert ln["continued"] == ((1 << 20) - (len(STRAY) - 1)) // piece + 1
+    first = rows(t.events)[0]
+    assert first["truncated"] and len(first["attrs"][0][1].encode()) < 1 << 20
+    assert ln["panic"] == n - ln["continued"]
+
+
+def test_quote_state_carried_across_lines(read_bytes):
+    """An escaped backslash at the end of a line does not escape the joining blank, an escaped
+    quote does not close the value, and the record closes where the quote does."""
+    data = (b'time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=m a="x\\\\\n'
+            b'  y\\" z\n'
+            b'  w" b=2\n'
+            b"  not=joined-after-close c=3\n")
+    t = read_bytes(data)
+    (r,) = rows(t.events)
+    assert r["attrs"] == [("a", 'x\\ y" z w'), ("b", "2"), ("not", "joined-after-close"), ("c", "3")]
+    assert counts(t) == {"physical": 4, "parsed": 4, "continued": 3, "slog": 1}
+
+
 GLUED_SLOG = ('time=2025-08-08T14:28:48.819Z level=WARN source=gpu.go:434 msg="error looking up nvidia GPU memory"')
 
 
@@ -470,17 +564,95 @@ def test_glued_text_before_a_record(read_bytes):
     assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "other": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: the PROBE grammar (`cuda driver library`) matches before the "
-                                       "glued-record check, so the slog record glued after the probe text is "
-                                       "lost inside one probe event's msg")
 def test_glued_probe_text_two_events(read_bytes):
     t = read_bytes(f"cuda driver library failed to get device context 800{GLUED_SLOG}\n".encode())
-    got = rows(t.events)
-    assert len(got) == 2
-    assert got[0]["msg"] == "cuda driver library failed to get device context 800"
-    assert got[0]["kind"] in ("probe", "fragment")
-    assert got[1] == ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
-                        msg="error looking up nvidia GPU memory", event="gpu_error")
+    assert rows(t.events) == [
+        ev(kind="probe", msg="cuda driver library failed to get device context 800"),
+        ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
+           msg="error looking up nvidia GPU memory", event="gpu_error"),
+    ]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "probe": 1}
+
+
+def test_glued_llama_line_keeps_its_grammar(read_bytes):
+    """Runner output and a server record on one line: each is read by its own grammar."""
+    t = read_bytes(f"{LLAMA}{GLUED_SLOG}\n".encode())
+    assert rows(t.events) == [
+        offloaded(),
+        ev(time=utc(2025, 8, 8, 14, 28, 48, 819000), level="WARN", source="gpu.go:434",
+           msg="error looking up nvidia GPU memory", event="gpu_error"),
+    ]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "llama": 1}
+
+
+# -- records whose prefix was cut or never shown ------------------------------------------------
+
+OFFLOAD_ATTRS = [("layers.requested", "-1"), ("layers.model", "33"), ("layers.offload", "33"),
+                 ("memory.available", "[23.3 GiB]")]
+OFFLOAD_TAIL = 'layers.requested=-1 layers.model=33 layers.offload=33 memory.available="[23.3 GiB]"'
+
+
+@pytest.mark.parametrize("line, level, source", [
+    (f'level=INFO source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}', "INFO", "memory.go:326"),
+    (f'source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}', None, "memory.go:326"),
+    (f'msg="offload to cuda" {OFFLOAD_TAIL}', None, None),
+], ids=["from-level", "from-source", "from-msg"])
+def test_slog_record_with_its_front_cut(read_bytes, line, level, source):
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == [ev(level=level, source=source, msg="offload to cuda", attrs=OFFLOAD_ATTRS,
+                                 event="offload")]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1}
+
+
+@pytest.mark.parametrize("line, msg, attrs, event", [
+    (f"offload to cuda {OFFLOAD_TAIL}", "offload to cuda", OFFLOAD_ATTRS, "offload"),
+    ('"new model will fit in available VRAM in single GPU, loading" model=/m/blobs/sha256-abc gpu=GPU-1 '
+     'parallel=4 available=25314983936 required="6.2 GiB"',
+     "new model will fit in available VRAM in single GPU, loading",
+     [("model", "/m/blobs/sha256-abc"), ("gpu", "GPU-1"), ("parallel", "4"), ("available", "25314983936"),
+      ("required", "6.2 GiB")], "new_model_fits"),
+    ("llama runner started in 3.52 seconds", "llama runner started in 3.52 seconds", [], "runner_started"),
+], ids=["message-and-attributes", "quoted-message", "message-alone"])
+def test_message_text_without_prefix(read_bytes, line, msg, attrs, event):
+    """What a log viewer shows of a record (its message and attributes): read when the catalogue
+    knows the message."""
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == [ev(msg=msg, attrs=attrs, event=event)]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1}
+
+
+def test_slog_record_cut_inside_its_time(read_bytes):
+    """`cut -c20-` or a terminal left half a time in front: the record is read from its level."""
+    t = read_bytes(f'24:57.123+02:00 level=INFO source=memory.go:326 msg="offload to cuda" {OFFLOAD_TAIL}\n'.encode())
+    assert rows(t.events) == [ev(kind="fragment", msg="24:57.123+02:00"),
+                              ev(level="INFO", source="memory.go:326", msg="offload to cuda", attrs=OFFLOAD_ATTRS,
+                                 event="offload")]
+    assert counts(t) == {"physical": 1, "parsed": 1, "slog": 1, "other": 1}
+
+
+def test_go_log_line_without_its_time(read_bytes):
+    t = read_bytes(b'routes.go:1197: INFO server config env="map[OLLAMA_NUM_PARALLEL:2]"\n')
+    assert rows(t.events) == [ev(kind="log", level="INFO", source="routes.go:1197", msg="server config",
+                                 attrs=[("env", "map[OLLAMA_NUM_PARALLEL:2]")], event="server_config")]
+
+
+@pytest.mark.parametrize("line", ["some words a user typed key=value", "x.go:12: key=value", "offloadx to a=1",
+                                  '"quoted words" and more', "weather=fine today"])
+def test_free_text_with_attributes_stays_unknown(read_bytes, line):
+    t = read_bytes((line + "\n").encode())
+    assert rows(t.events) == []
+    assert counts(t) == {"physical": 1, "unknown": 1}
+
+
+def test_pager_cut_bare_value_is_dropped(read_bytes):
+    """`less -S` marks a line cut at the terminal width with `>`: a bare value cut there is a
+    fragment (33 might have been 3), so it is dropped and the record flagged; `<nil>` is a value."""
+    t = read_bytes(b"time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=offload layers.model=33 "
+                   b"layers.offload=3>\n"
+                   b"time=2025-04-27T10:00:00.123+02:00 level=INFO source=x.go:1 msg=done error=<nil>\n")
+    a, b = rows(t.events)
+    assert (a["attrs"], a["truncated"]) == ([("layers.model", "33")], True)
+    assert (b["attrs"], b["truncated"]) == ([("error", "<nil>")], False)
 
 
 # -- other grammars -----------------------------------------------------------------------------
@@ -599,3 +771,34 @@ def test_file_without_slog_line_assumes_utc(read_bytes):
 def test_file_with_slog_line_does_not_assume(read_bytes):
     t = read_bytes(f"{SLOG}\n".encode())
     assert line_row(t)["tz_assumed"] is False
+
+
+# -- what the parser does not read ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, want", [
+    ("hello 12 world", "hello <n> world"),
+    ("at 2025-03-06 23:36:39.5 took 1,5 s", "at <n>-<n>-<n> <n> took <n> s"),
+    ("model /m/blobs/sha256-6150cb382311b69f09cc0f9a1b69fc029cbd742b66bb8ec531aa5ecf5c613e93 gone",
+     "model /m/blobs/<digest> gone"),
+    ("device GPU-6f3c2a1e-1111-2222 and 0xc000123456", "device GPU-<id> and <addr>"),
+    ("tid deadbeef12 vs decade", "tid <hex> vs decade"),
+    ("  spaced\t\tout  ", "spaced out"),
+])
+def test_unknown_shape(text, want):
+    from ollalog.unknown import shape
+    assert shape(text) == want
+
+
+def test_unknown_lines_kept_by_both_engines(log_file, engine):
+    """The lines no grammar read, after their transport prefix, with their line numbers; blank
+    lines and blank payloads are not among them."""
+    import importlib
+    read_batches = importlib.import_module("ollalog.read").read_batches
+    data = (f"{SLOG}\nnobody prints this\n\nApr 27 10:00:01 host1 ollama[9]: nor this 42\n"
+            "Apr 27 10:00:02 host1 ollama[9]: \n"
+            '{"log":"a docker line nobody knows\\n","stream":"stderr","time":"2025-04-27T08:00:01.5Z"}\n'
+            f"{LLAMA}\n").encode()
+    got = []
+    list(read_batches([str(log_file(data))], engine=engine, on_unknown=lambda f, l, t: got.append((l, t))))
+    assert got == [(2, "nobody prints this"), (4, "nor this 42"), (6, "a docker line nobody knows")]

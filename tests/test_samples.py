@@ -12,7 +12,7 @@ SEED = "seed-deepseek-r1-32b.log"
 @pytest.mark.parametrize("log", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_sample_log(log, engine):
     assert log.with_suffix(".json").is_file(), f"{log.name} has no .json beside it"
-    check_log_against_json(log, engine)
+    check_log_against_json(log, engine, strict=True)
 
 
 def test_sample_logs_present():

@@ -79,7 +79,7 @@ def test_golden_facts(con):
     assert len(run("5xx-near-loads", window_s="100")) == 3
     cpu = run("cpu-fallbacks")
     assert [(r["host"], r["ctx_size"], r["num_ctx"], r["parallel"], r["cause"]) for r in cpu] == \
-        [("gpubox", 262144, 131072, 2, "kv_too_big"), ("lena-desktop", 2048, None, None, "vram_held_by_others")]
+        [("gpubox", 262144, 131072, 2, "kv_too_big"), ("lena-desktop", 2048, 2048, 1, "vram_held_by_others")]
     # the seed's num_ctx 131072 x 2 tag: every layer would have fitted up to num_ctx 6323
     assert cpu[0]["num_ctx_full_gpu"] == 6323
     ttl = {(r["host"], r["time"]): r["seconds_to_start"] for r in run("time-to-load")}
@@ -111,7 +111,7 @@ def test_load_models_names(con):
     got = dict(con.execute("SELECT l.line, m.model FROM loads l JOIN load_models m USING (load_id) "
                            "WHERE l.host = 'gpu-node-2' ORDER BY l.line").fetchall())
     # the third load prints no tag: it gets the one tag its blob was seen with
-    assert got == {11: "llama3.1:8b", 51: "llama3.3:70b", 90: "llama3.1:8b"}
+    assert got == {10: "llama3.1:8b", 50: "llama3.3:70b", 90: "llama3.1:8b"}
 
 
 def test_many_hosts_are_one_set_of_views(tmp_path):

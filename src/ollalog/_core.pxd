@@ -23,6 +23,7 @@ cdef extern from "ollalog.h" nogil:
     ctypedef struct ol_options:
         int64_t batch_rows
         int64_t max_line
+        int keep_unknown
 
     ctypedef struct ol_file_stats:
         int64_t bytes, physical, parsed, unknown, malformed, blank, continued, invalid_utf8, oversized
@@ -57,6 +58,9 @@ cdef extern from "ollalog.h" nogil:
     int ol_engine_export(ol_engine* e, int table, ArrowArray* out, ol_error* err)
     int64_t ol_engine_dict_size(const ol_engine* e, int which)
     const char* ol_engine_dict_item(const ol_engine* e, int which, int64_t i, size_t* len)
+    int64_t ol_engine_unknown_count(const ol_engine* e)
+    const char* ol_engine_unknown(const ol_engine* e, int64_t i, int64_t* line, size_t* len)
+    void ol_engine_unknown_clear(ol_engine* e)
     const char* const* ol_kind_names(int* n)
     const char* const* ol_transport_names(int* n)
     const char* const* ol_column_names(int table, int* n)

@@ -51,12 +51,13 @@ cdef class Engine:
     cdef list transports
     cdef bint in_file
 
-    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None):
+    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False):
         cdef ol_error err
         cdef ol_options opt
         cdef int n = 0
         opt.batch_rows = batch_rows
         opt.max_line = max_line
+        opt.keep_unknown = keep_unknown
         check(ol_engine_new(&self.e, &opt, &err), &err)
         for r in (rules if rules is not None else load_rules()):
             ev = r.event.encode()
@@ -140,6 +141,18 @@ cdef class Engine:
 
     def take_batches(self):
         out, self.batches = self.batches, []
+        return out
+
+    def take_unknown(self):
+        """[(line, text)] of the unknown lines since the last call (with keep_unknown)."""
+        cdef int64_t i, line, n = ol_engine_unknown_count(self.e)
+        cdef size_t ln
+        cdef const char* p
+        out = []
+        for i in range(n):
+            p = ol_engine_unknown(self.e, i, &line, &ln)
+            out.append((line, p[:ln].decode("utf-8", "replace")))
+        ol_engine_unknown_clear(self.e)
         return out
 
     cdef list _dict(self, int which):

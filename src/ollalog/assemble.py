@@ -25,8 +25,8 @@ BLOB = re.compile(r"sha256[-:]([0-9a-f]{64})|sha256[-:]([0-9a-f]{6,63})", re.ASC
 OOM = re.compile(r"out of memory|out of device memory|cudaMalloc failed|hipMalloc failed|failed to allocate"
                  r"|allocation failed|not enough memory|insufficient memory|unable to allocate"
                  r"|vk_error_out_of_device_memory|erroroutofmemory", re.I | re.ASCII)
-OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU", re.ASCII)
-OFFLOADING = re.compile(r"offloading (\d+) repeating layers to GPU", re.ASCII)
+OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers", re.ASCII)  # "to GPU" may be cut by a pager
+OFFLOADING = re.compile(r"offloading (\d+) repeating layers", re.ASCII)
 OUTPUT_LAYER = re.compile(r"offloading (?:output|non-repeating) layers? to (\w+)", re.ASCII)
 BUFFER = re.compile(r"(\S+)\s+(model |KV |compute |output |RS |LoRA |)buffer size\s*=\s*([\d.]+) MiB", re.ASCII)
 NUM = re.compile(r"=\s*(\d+)", re.ASCII)
@@ -49,6 +49,13 @@ CONFIG_KEY = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*|https?_proxy|no_proxy):", re.
 LIBRARY_OF_DEVICE = {"CUDA": "cuda", "ROCm": "rocm", "Metal": "metal", "MTL": "metal", "Vulkan": "vulkan",
                      "SYCL": "oneapi", "OpenCL": "opencl", "CANN": "cann", "MUSA": "musa"}
 OUTCOME_RANK = {None: 0, "loaded": 1, "evicted": 1, "aborted": 2, "refused": 3, "crashed": 3, "timeout": 4, "oom": 5}
+# a load that ended in one of these before its runner reported anything has no placement
+FAILED = ("oom", "crashed", "timeout", "refused")
+# llama.cpp falls back to ordinary host memory when pinned memory cannot be had: not an OOM
+PINNED = re.compile(r"failed to (?:allocate|register) [\d.]+ MiB of pinned memory: [^\n]*", re.ASCII)
+# the runner failed while placing the weights themselves (not the KV cache or the compute graph)
+WEIGHTS_FAILED = re.compile(r"model weights|error loading model|unable to load model|failed to load model", re.ASCII)
+NEAR_US = 2_000_000  # the scheduler's check and the server start print one estimate this close
 
 
 def blob_of(text) -> str | None:
@@ -196,6 +203,19 @@ class Load:
     fit_ok: bool = False
     fit_ctx: int | None = None
     summary: dict | None = None
+    # the scheduler's verdict alone ("new model will fit in available VRAM ..."), and the estimate's
+    # device: an estimate against system memory (no GPU) does not count GPU layers
+    verdict: str | None = None
+    verdict_gpus: int | None = None
+    verdict_required: int | None = None
+    est_time: object = None
+    est_library: str | None = None
+    eval_library: str | None = None
+    server_gpu_less: bool = False
+    n_slots: int | None = None
+    n_ctx_slot: int | None = None
+    allocated: bool = False           # the runner allocated everything (compute buffers, memory summary)
+    weights_failed: bool = False      # a failure while allocating or loading the weights
     flash: str | None = None
     kv_type: str | None = None
     outcome: str | None = None
@@ -207,7 +227,27 @@ class Load:
 
     def substantive(self) -> bool:
         return self.stage > SCHED or self.outcome is not None or self.summary is not None \
-            or bool(self.sched_available)
+            or bool(self.sched_available) or self.verdict is not None
+
+    def has_results(self) -> bool:
+        """The runner reported where something went (a count, buffers, a memory summary, a fit)."""
+        return bool(self.offloaded or self.buffers or self.summary_dev or self.fit_devices or self.summary
+                    or self.offloading is not None)
+
+
+@dataclass
+class Discovery:
+    """What the current server start found: GPU libraries, the runners it carries, no GPU at all."""
+    libraries: set = field(default_factory=set)
+    runners: list | None = None
+    no_gpu: bool = False
+
+    def gpu_less(self) -> bool:
+        if self.no_gpu:
+            return True
+        if self.libraries and self.libraries <= {"cpu"}:
+            return True
+        return self.runners is not None and bool(self.runners) and all(r.startswith("cpu") for r in self.runners)
 
 
 class Assembler:
@@ -221,11 +261,13 @@ class Assembler:
         self.server_line: int | None = None
         self.config: dict = {}
         self.gpus: list[dict] = []
+        self.discovery = Discovery()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _new(self, ev: dict, stage: int) -> Load:
         ld = Load(self.file, ev["line"], ev["host"], ev["time"], self.version, stage=stage)
+        ld.server_gpu_less = self.discovery.gpu_less()
         self.loads.append(ld)
         self.cur = ld
         return ld
@@ -244,12 +286,13 @@ class Assembler:
         return cur
 
     def _info(self, ev: dict) -> Load | None:
-        """Neutral facts (identity, backends): the current load; a new one only when there is
-        none, and nothing after a finished load (the server reopens a GGUF vocab-only then)."""
+        """Neutral facts (identity, backends): the current load; a new one when there is none or
+        the current one already has its count or buffers (they come after these facts), and
+        nothing after a finished load (the server reopens a GGUF vocab-only then)."""
         cur = self.cur
         if cur is not None and cur.outcome is not None:
             return None
-        if cur is None:
+        if cur is None or cur.stage > RESULT or cur.offloaded is not None or cur.buffers or cur.summary_dev:
             cur = self._new(ev, INFO)
         cur.touch(ev["line"])
         return cur
@@ -295,14 +338,31 @@ class Assembler:
         self.version = m.group(1) if m else self.version
         self.server_line = ev["line"]
         self.cur = None
+        self.discovery = Discovery()
 
     def on_server_config(self, ev, a, msg):
         self.config = parse_config(a.get("env", ""))
+        self.discovery = Discovery()
         if self.server_line is None or ev["line"] > self.server_line:
             self.server_line = ev["line"]
         self.cur = None
 
+    # discovery: which GPUs (if any) this server start can use
+    def on_no_gpu(self, ev, a, msg):
+        self.discovery.no_gpu = True
+
+    def on_gpu_unsupported(self, ev, a, msg):
+        if msg.startswith("CPU does not have"):  # "... disabling GPU support" / "GPU inference disabled"
+            self.discovery.no_gpu = True
+
+    def on_dynamic_libraries(self, ev, a, msg):
+        text = a.get("runners") or msg[len("Dynamic LLM libraries"):]
+        self.discovery.runners = re.findall(r"[A-Za-z0-9_.]+", text, re.ASCII)
+
     def on_inference_compute(self, ev, a, msg):
+        lib = library_of(a.get("library"))
+        if lib:
+            self.discovery.libraries.add(lib)
         self.gpus.append({
             "file": self.file, "line": ev["line"], "host": ev["host"], "time": ev["time"],
             "server_line": self.server_line, "origin": "server", "id": a.get("id"),
@@ -338,12 +398,43 @@ class Assembler:
             ld.sched_available = (ld.sched_available or []) + [avail]
 
     def on_new_model_fits(self, ev, a, msg):
-        ld = self._at(ev, SCHED, "new_model_fits")
+        cur = self.cur
+        if cur is not None and cur.stage == ESTIMATE and cur.outcome is None and cur.cmd is None \
+                and "new_model_fits" not in cur.seen and self._near(cur.est_time, ev["time"], same_ok=True):
+            # v0.1.33 - v0.1.48 print the scheduler's estimate first, then its verdict
+            ld = cur
+            ld.seen.add("new_model_fits")
+            ld.touch(ev["line"])
+        else:
+            ld = self._at(ev, SCHED, "new_model_fits")
         ld.sched_parallel = _int(a.get("parallel"))
         ld.blob = ld.blob or blob_of(a.get("model"))
+        ld.verdict = "cpu" if "system memory" in msg else "gpu"
+        ld.verdict_gpus = _int(a.get("gpus")) if "gpus" in a else (1 if "single GPU" in msg else None)
+        ld.verdict_required = parse_size(a.get("required"))
         if a.get("available") is not None and ld.sched_available is None:
             v = parse_size(a.get("available"))
             ld.sched_available = [v] if v is not None else None
+
+    def on_cpu_fit(self, ev, a, msg):
+        ld = self._early(ev, SCHED)
+        ld.verdict = ld.verdict or "cpu"
+
+    def on_evaluating(self, ev, a, msg):
+        ld = self._early(ev, SCHED)
+        ld.eval_library = library_of(a.get("library"))
+
+    @staticmethod
+    def _near(t0, t1, same_ok: bool = False) -> bool:
+        """Two lines of one step: a few milliseconds apart, or times unknown. The same time is a
+        line pasted twice unless `same_ok` (two different lines in the same millisecond)."""
+        if t0 is None or t1 is None:
+            return True
+        try:
+            d = abs((t1 - t0).total_seconds()) * 1e6
+        except (TypeError, AttributeError):
+            return True
+        return (same_ok or d > 0) and d <= NEAR_US
 
     def on_too_large_for_system(self, ev, a, msg):
         ld = self._at(ev, ESTIMATE)
@@ -411,15 +502,27 @@ class Assembler:
 
     # estimates
     def on_offload(self, ev, a, msg):
-        ld = self._at(ev, ESTIMATE, "estimate")
+        cur = self.cur
+        if cur is not None and "estimate" in cur.seen and cur.stage == ESTIMATE and cur.outcome is None \
+                and cur.cmd is None and self._near(cur.est_time, ev["time"]):
+            # v0.1.33 - v0.1.44 print the estimate for the scheduler's check and again at the
+            # server start (and once per GPU tried): one load, the last estimate is the one used
+            ld = cur
+            ld.touch(ev["line"])
+        else:
+            ld = self._at(ev, ESTIMATE, "estimate")
         ld.est = a
+        ld.est_time = ev["time"]
         ld.est_kind = "legacy"
         if "reallayers" in a:
-            ld.est_kind = "v0.1.32"
+            ld.est_kind = "v0.1.32"       # reallayers = layers used, layers = estimate
+        elif "layers.estimate" in a:
+            ld.est_kind = "v0.1.33"       # layers.real = num_gpu asked, layers.estimate = plan
         elif "layers.real" in a and "layers.model" not in a:
-            ld.est_kind = "v0.1.33"
+            ld.est_kind = "v0.1.38"       # layers.requested = num_gpu asked, layers.real = plan
         lib = a.get("library") or (msg[len("offload to "):] if msg.startswith("offload to ") else None)
         ld.library = library_of(lib) if lib not in ("gpu", "device") else None
+        ld.est_library = ld.library
         ld.requested = _int(a.get("layers.requested", a.get("layers.real") if ld.est_kind == "v0.1.33" else None))
 
     def on_loading_model(self, ev, a, msg):
@@ -479,7 +582,8 @@ class Assembler:
             ld.offloaded = (int(m.group(1)), int(m.group(2)))
 
     def on_offloading(self, ev, a, msg):
-        ld = self._at(ev, RESULT)
+        # once per load each: excerpts filtered by `grep GPU` keep only these lines of each load
+        ld = self._at(ev, RESULT, "offloading_output" if OUTPUT_LAYER.search(msg) else "offloading_repeating")
         m = OFFLOADING.search(msg)
         if m:
             ld.offloading = int(m.group(1))
@@ -492,7 +596,10 @@ class Assembler:
         if not m:
             return
         ld = self._at(ev, RESULT)
-        ld.buffers.append((m.group(1), (m.group(2) or "model").strip(), mib(m.group(3))))
+        kind = (m.group(2) or "model").strip()
+        ld.buffers.append((m.group(1), kind, mib(m.group(3))))
+        if kind == "compute":
+            ld.allocated = True  # llama.cpp allocates the compute buffers last
 
     def _summary_line(self, ev, a, what: str):
         ld = self._at(ev, RESULT)
@@ -510,10 +617,27 @@ class Assembler:
     def on_compute_graph(self, ev, a, msg):
         if "size" in a:
             self._summary_line(ev, a, "graph")
+            self.cur.allocated = True
 
     def on_total_memory(self, ev, a, msg):
         ld = self._at(ev, RESULT, "total_memory")
         ld.total_memory = parse_size(a.get("size"))
+        ld.allocated = True
+
+    def on_slots(self, ev, a, msg):
+        v = _int(a.get("n_slots"))
+        if v is not None:
+            self._at(ev, RESULT, "slots").n_slots = v
+
+    def on_slot(self, ev, a, msg):
+        v = _int(a.get("n_ctx_slot"))
+        if v is not None:
+            ld = self._at(ev, RESULT)
+            ld.n_ctx_slot = ld.n_ctx_slot or v
+
+    def on_pinned_fallback(self, ev, a, msg):
+        if self.cur is not None and self.cur.outcome is None:
+            self.cur.touch(ev["line"])
 
     def on_model_info(self, ev, a, msg):
         if "architecture" not in a:
@@ -528,8 +652,7 @@ class Assembler:
         cur = self.cur
         if cur is not None and cur.outcome is not None:
             return  # the server reopening the GGUF vocab-only after a load (v0.3.13-v0.5.13)
-        ld = cur if cur is not None and cur.stage <= RESULT else self._new(ev, INFO)
-        ld.touch(ev["line"])
+        ld = self._info(ev)  # a loader header after a load's count or buffers opens the next load
         ld.blob = ld.blob or blob_of(msg)
 
     def on_model_param(self, ev, a, msg):
@@ -662,7 +785,8 @@ class Assembler:
             cur = None
         ld = self._at(ev, OUTCOME) if cur is not None else self._new(ev, OUTCOME)
         ld.touch(ev["line"])
-        if OOM.search(text):
+        ld.weights_failed |= WEIGHTS_FAILED.search(text) is not None
+        if OOM.search(PINNED.sub("", text)):
             self._outcome(ld, "oom", text)
         elif "timed out" in text:
             self._outcome(ld, "timeout", text)
@@ -677,12 +801,33 @@ class Assembler:
             ld.blob = ld.blob or blob_of(a.get("model"))
 
     def on_runner_terminated(self, ev, a, msg):
-        if self.cur is None or self.cur.outcome == "loaded":
-            return  # a runner that ended after it had loaded: not a load failure
-        self._failure(ev, a.get("error") or a.get("string") or msg)
+        err = a.get("error") or a.get("string") or msg
+        cur = self.cur
+        if cur is None:
+            return
+        if cur.outcome in ("loaded", "evicted"):
+            # a runner that ended after it had loaded: killed by a signal it crashed (an OOM
+            # killer, a segfault), unless the server was stopping it; an exit is no load failure
+            if err.startswith("signal:") and "stopping" not in cur.seen:
+                cur.touch(ev["line"])
+                self._outcome(cur, "crashed", err)
+            return
+        self._failure(ev, err)
+
+    def on_runner_stopping(self, ev, a, msg):
+        cur = self.cur
+        if cur is not None:
+            cur.seen.add("stopping")
+            cur.touch(ev["line"])
 
     def on_oom(self, ev, a, msg):
-        if self.cur is None or self.cur.outcome == "loaded":
+        cur = self.cur
+        if cur is not None and cur.outcome in ("loaded", "evicted"):
+            # out of memory while a loaded runner serves requests (a CUDA error in a cuBLAS call):
+            # no new load; the runner's end, if it is killed by the abort, says crashed
+            cur.touch(ev["line"])
+            return
+        if cur is None:
             self._new(ev, OUTCOME)
         self._failure(ev, msg)
 
@@ -691,7 +836,8 @@ class Assembler:
             self._failure(ev, msg)
 
     def on_client_closed(self, ev, a, msg):
-        if self.cur is not None:
+        # the client gave up on a load in progress: not on a runner that already loaded
+        if self.cur is not None and self.cur.outcome not in ("loaded", "evicted"):
             self.cur.touch(ev["line"])
             self._outcome(self.cur, "aborted", msg)
 
@@ -710,29 +856,48 @@ class Assembler:
 
         # context and parallel
         parallel = (_int(cmd.get("--parallel")) or _int(cmd.get("-np")) or (last_req and _int(last_req.get("Parallel")))
-                    or ld.n_seq_max or ld.sched_parallel or sm.get("parallel"))
+                    or ld.n_seq_max or ld.n_slots or ld.sched_parallel or sm.get("parallel"))
         ctx = (_int(cmd.get("--ctx-size")) or _int(cmd.get("-c")) or (last_req and _int(last_req.get("KvSize")))
                or ld.fit_ctx or ld.n_ctx)
         if ctx is None and sm.get("num_ctx"):
             per_request = ld.version is not None and _version_at_least(ld.version, (0, 11, 5))
             ctx = sm["num_ctx"] * (sm.get("parallel") or 1) if per_request else sm["num_ctx"]
-        num_ctx = ctx // parallel if ctx and parallel else (ld.n_ctx_seq if ld.n_ctx_seq else None)
+        num_ctx = ctx // parallel if ctx and parallel else (ld.n_ctx_seq or ld.n_ctx_slot or None)
 
         # layers
         total = _int(est.get("layers.model")) or ld.model_layers or (ld.offloaded[1] if ld.offloaded else None)
-        planned = None
+        estimated = None  # the estimate's layers on GPU
         if ld.est_kind == "legacy":
-            planned = _int(est.get("layers.offload"))
+            estimated = _int(est.get("layers.offload"))
         elif ld.est_kind == "v0.1.32":
-            planned = _int(est.get("reallayers"))
+            estimated = _int(est.get("reallayers"))
         elif ld.est_kind == "v0.1.33":
-            planned = _int(est.get("layers.estimate"))
-        if last_req is not None and "gpu_layers" in last_req:
-            planned = last_req["gpu_layers"]
+            estimated = _int(est.get("layers.estimate"))
+        elif ld.est_kind == "v0.1.38":
+            estimated = _int(est.get("layers.real"))
         told = _int(cmd.get("--n-gpu-layers")) if "--n-gpu-layers" in cmd else _int(cmd.get("-ngl"))
         fit_layers = sum(d[1] for d in ld.fit_devices) if ld.fit_devices else None
+        # the plan: what the runner was told, else the layout requested, else llama.cpp's fit,
+        # else the estimate (a forced num_gpu is read as told, even above the layer total)
+        planned = estimated
+        if told is not None:
+            planned = told
+        elif last_req is not None and "gpu_layers" in last_req:
+            planned = last_req["gpu_layers"]
+        elif fit_layers is not None:
+            planned = fit_layers
 
-        placement, basis, offloaded = self._placement(ld, total, planned, told, last_req, commit, fit_layers)
+        placement, basis, offloaded = self._placement(ld, total, estimated, told, last_req, commit, fit_layers)
+        forced = told is not None and estimated is not None and told > estimated
+        if ld.outcome in FAILED and not ld.has_results() and \
+                (ld.outcome != "oom" or ld.weights_failed or forced):
+            # the runner failed before it placed anything (the weights did not fit, a num_gpu forced
+            # beyond the plan, a crash, a timeout, a refusal): the plan is not where the model went.
+            # An OOM of the KV cache or compute graph comes after the weights were placed as planned.
+            placement, basis, offloaded = None, None, None
+        outcome = ld.outcome
+        if outcome is None and ld.allocated:
+            outcome = "loaded"  # the runner allocated everything and nothing failed after it
 
         # memory
         available = None
@@ -793,7 +958,7 @@ class Assembler:
             library = library_of(cmd["variant"])
         if library is None and sm.get("library"):
             library = sm["library"]
-        if library is None and placement == "cpu":
+        if library is None and (placement == "cpu" or basis == "discovery"):
             library = "cpu"
         runner = None
         if ld.cmd:
@@ -814,20 +979,22 @@ class Assembler:
         if kv_type is True:
             kv_type = None
 
-        gpu_count = len(per_gpu) if per_gpu and (ld.est or ld.gpu_memory) else None
+        gpu_count = len(per_gpu) if per_gpu and (ld.est or ld.gpu_memory) else ld.verdict_gpus
+        if required_full is None and ld.verdict_required is not None:
+            required_full = ld.verdict_required
         return {
             "file": ld.file, "line": ld.line, "end_line": ld.lines[-1] if ld.lines else ld.line,
             "host": ld.host, "time": ld.time, "ollama_version": ld.version, "model_blob": ld.blob,
             "model_name": ld.model_name, "general_name": ld.general_name, "architecture": ld.architecture,
             "ctx_size": ctx, "parallel": parallel, "num_ctx": num_ctx, "layers_total": total,
-            "layers_offloaded": offloaded, "layers_planned": planned if planned is not None else told,
+            "layers_offloaded": offloaded, "layers_planned": planned,
             "layers_requested": ld.requested, "placement": placement, "placement_basis": basis,
             "library": library, "gpu_count": gpu_count, "vram_available_bytes": available,
             "vram_available_per_gpu": per_gpu, "required_full_bytes": required_full,
             "required_partial_bytes": required_partial, "kv_bytes": kv, "weights_bytes": weights,
             "graph_bytes": graph, "graph_full_bytes": graph_full, "graph_partial_bytes": graph_partial,
             "projector_bytes": projector, "gpu_overhead_bytes": overhead, "kv_cache_type": kv_type or None,
-            "flash_attention": flash, "runner": runner, "outcome": ld.outcome, "error": ld.error,
+            "flash_attention": flash, "runner": runner, "outcome": outcome, "error": ld.error,
             "evidence_lines": list(ld.lines),
         }
 
@@ -848,28 +1015,49 @@ class Assembler:
         mb = [b for _, k, b in ld.buffers if k == "model"]
         return sum(mb) if mb else None
 
-    def _placement(self, ld: Load, total, planned, told, last_req, commit, fit_layers):
-        """(placement, basis, layers_offloaded)."""
-        gpu_buf = sum(b for d, k, b in ld.buffers if k == "model" and is_gpu_device(d))
-        all_buf = sum(b for d, k, b in ld.buffers if k == "model")
+    def _placement(self, ld: Load, total, estimated, told, last_req, commit, fit_layers):
+        """(placement, basis, layers_offloaded): the runner's own report over the plan, and only
+        where the count and the buffers agree."""
+        model = [(d, b) for d, k, b in ld.buffers if k == "model"]
+        all_buf = sum(b for _, b in model)
+        gpu_model = [(d, b) for d, b in model if is_gpu_device(d)]
+        gpu_buf = sum(b for _, b in gpu_model)
+        model_cpu = bool(model) and gpu_buf <= all_buf // 100   # every weight (but a trace) in host memory
+        kv = [d for d, k, _ in ld.buffers if k == "KV"]
+        kv_gpu = any(is_gpu_device(d) for d in kv)
+        kv_cpu = any(not is_gpu_device(d) for d in kv)
         weights_dev = {d: v for (w, d), v in ld.summary_dev.items() if w == "weights"}
         any_dev = {d for (_, d) in ld.summary_dev}
-        # 1. the runner's own report
+        no_backend = ld.cuda_failed or ld.server_gpu_less  # the runner had no GPU to use
+        # 1. the runner's own count, where the buffers do not contradict it
         if ld.offloaded is not None:
             a, b = ld.offloaded
             if a == 0:
                 return "cpu", "runner", a
-            if all_buf and gpu_buf <= all_buf // 100:
-                return "cpu", "buffers", a
-            if weights_dev and not any(is_gpu_device(d) for d in weights_dev):
-                return "cpu", "buffers", a
-            if ld.cuda_failed and not gpu_buf:
+            if model_cpu or (weights_dev and not any(is_gpu_device(d) for d in weights_dev)):
+                # every weight on the CPU: a GPU buffer of a trace (an unsupported weight type) or a
+                # backend that failed explain it, and the buffers win; else the two disagree
+                if gpu_model or no_backend:
+                    return "cpu", "buffers", a
+                return None, None, a
+            if no_backend and not gpu_buf and not kv_gpu:
                 return "cpu", "buffers", a
             if ld.fit_devices and any(d[2] for d in ld.fit_devices):
                 return "partial", "fit", fit_layers
             return ("gpu" if a >= b else "partial"), "runner", a
-        if all_buf and gpu_buf <= all_buf // 100:
-            return "cpu", "buffers", 0
+        # 2. where the buffers went, without a count
+        if model:
+            if model_cpu:
+                return (None, None, None) if kv_gpu else ("cpu", "buffers", 0)
+            if kv_gpu:
+                return ("partial" if kv_cpu else "gpu"), "buffers", None
+        elif kv:
+            if kv_gpu:
+                return ("partial" if kv_cpu else "gpu"), "buffers", None
+            gpu_named = any(GPU_DEVICE.match(d) for d, _, _ in ld.buffers) or ld.using_free \
+                or any(not b.lower().startswith("cpu") for b in ld.backends) or ld.library not in (None, "cpu")
+            if not gpu_named:
+                return "cpu", "buffers", 0  # only CPU buffers and no GPU backend
         if any_dev:
             if not any(is_gpu_device(d) for d in any_dev):
                 return "cpu", "buffers", None
@@ -881,7 +1069,7 @@ class Assembler:
                 if total and n is not None and n < total:
                     return "partial", "buffers", n
                 return "gpu", "buffers", n
-        # 2. llama-server's fit
+        # 3. llama-server's fit
         if ld.fit_devices:
             if any(d[2] for d in ld.fit_devices):
                 return "partial", "fit", fit_layers
@@ -889,22 +1077,27 @@ class Assembler:
                 return ("gpu" if fit_layers >= total else "partial"), "fit", fit_layers
         if ld.fit_deficit:
             return "partial", "fit", fit_layers
-        # 3. the layout the runner was given (commit), or a fit trial
-        if last_req is not None and "gpu_layers" in last_req:
-            n = last_req["gpu_layers"]
-            basis = "commit" if commit is not None else "fit"
+        # 4. the layout the runner was given (commit); a fit or alloc request alone is a trial
+        if commit is not None and "gpu_layers" in commit:
+            n = commit["gpu_layers"]
             if n == 0:
-                return "cpu", basis, 0
+                return "cpu", "commit", 0
             if total:
-                return ("gpu" if n >= total else "partial"), basis, n
-            idx = last_req.get("gpu_indices") or []
+                return ("gpu" if n >= total else "partial"), "commit", n
+            idx = commit.get("gpu_indices") or []
             if idx and min(idx) == 0 and len(set(idx)) == max(idx) + 1:
-                return "gpu", basis, n
-            return "partial" if idx else None, basis, n
-        # 4. the runner command: a CPU runner, or the layers it was told to offload
+                return "gpu", "commit", n
+            return "partial" if idx else None, "commit", n
+        if commit is None and ld.requests:
+            return None, None, None
+        # 5. the runner command: a CPU runner, no GPU at all, or the layers it was told to offload
         variant = (ld.cmd or {}).get("variant") or ""
         if ld.cmd is not None and variant.startswith("cpu"):
             return "cpu", "runner", 0
+        if ld.est_library == "cpu" or ld.eval_library == "cpu" or (ld.server_gpu_less and ld.est_library is None):
+            # the estimate ran against system memory: its layer count is not GPU layers
+            if ld.est is not None or told is not None or ld.verdict is not None:
+                return "cpu", "discovery", 0
         if told is not None:
             n = told if not total else min(told, total)
             if told == 0:
@@ -915,19 +1108,24 @@ class Assembler:
             if full is not None:
                 return ("gpu" if full else "partial"), "runner", n
             return None, "runner", n
-        # 5. the plan
-        if planned is not None:
-            if planned == 0:
+        # 6. the estimate
+        if estimated is not None:
+            if estimated == 0:
                 return "cpu", "plan", 0
             if total:
-                return ("gpu" if planned >= total else "partial"), "plan", planned
+                return ("gpu" if estimated >= total else "partial"), "plan", estimated
             full = self._plan_is_full(ld)
             if full is not None:
-                return ("gpu" if full else "partial"), "plan", planned
-            return None, "plan", planned
+                return ("gpu" if full else "partial"), "plan", estimated
+            return None, "plan", estimated
+        # 7. the scheduler's verdict alone
+        if ld.verdict == "cpu":
+            return "cpu", "scheduler", 0
+        if ld.verdict == "gpu":
+            return "gpu", "scheduler", None
         if ld.fit_ok:
             return "gpu", "fit", None
-        # 6. a summary of a runner already running
+        # 8. a summary of a runner already running
         if ld.summary and ld.summary.get("size") and ld.summary.get("vram") is not None:
             size, vram = ld.summary["size"], ld.summary["vram"]
             return ("gpu" if vram >= size else "cpu" if vram == 0 else "partial"), "summary", None

@@ -43,8 +43,9 @@ class Tables:
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
-def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None):
-    kw = {}
+def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
+                keep_unknown: bool = False):
+    kw = {"keep_unknown": True} if keep_unknown else {}
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -187,14 +188,15 @@ class FileRead:
 
 def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
               resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
-              file_id: str | None = None, want: frozenset = ALL,
-              named_only: bool = False) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+              file_id: str | None = None, want: frozenset = ALL, named_only: bool = False,
+              on_unknown: Callable[[str, int, str], None] | None = None,
+              ) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
 
     `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
     bytes after the last newline unread (a line still being written); `raw` is the source already
-    opened; `file_id` overrides the id its identity gives; `want` and `named_only` as in
-    read_batches. Unreadable input ends the file early with `FileRead.error` set."""
+    opened; `file_id` overrides the id its identity gives; `want`, `named_only` and `on_unknown`
+    (the engine must keep unknown lines) as in read_batches. Unreadable input ends the file early with `FileRead.error` set."""
     out = FileRead()
     offset = resume.at["offset"] if resume else 0
     pre: list[bytes] = []
@@ -240,12 +242,18 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
             out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
             if on_progress is not None:
                 on_progress(len(data))
+            if on_unknown is not None:
+                for line, text in eng.take_unknown():
+                    on_unknown(src.name, line, text)
             yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
     except InputError as e:
         out.error = out.error or e
     out.held_back = len(rest)
     out.stats = eng.end_file()
     out.position = eng.position()
+    if on_unknown is not None:
+        for line, text in eng.take_unknown():
+            on_unknown(src.name, line, text)
     yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
     return out
 
@@ -255,13 +263,15 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[int], None] | None = None,
                  sources: list[Source] | None = None, tables: Iterable[str] | None = None,
-                 events: str = "all") -> Iterator[tuple[str, pa.RecordBatch]]:
+                 events: str = "all",
+                 on_unknown: Callable[[str, int, str], None] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Yield (table name, RecordBatch) for every input, streaming.
 
     `tables` names the tables to produce (default all five); `events="named"` keeps only the
     catalogued events (those that feed `loads`), which is what `why` needs. Inputs that cannot be
     read are reported through `on_error` (or raised when it is None) and skipped; a file cut short
-    (a truncated .gz) keeps what was read and reports the cut.
+    (a truncated .gz) keeps what was read and reports the cut. `on_unknown(file, line, text)`
+    receives every line no grammar read (blank lines aside).
     """
     want, named_only = _wanted(tables, events)
     if isinstance(paths, str):
@@ -272,10 +282,11 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
             if on_error is None:
                 raise e
             on_error(e)
-    eng = make_engine(engine, batch_rows, max_line)
+    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
     for src in sources:
         res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
-                                   force_host=host is not None, want=want, named_only=named_only)
+                                   force_host=host is not None, want=want, named_only=named_only,
+                                   on_unknown=on_unknown)
         if res.error is not None:
             if on_error is None:
                 raise res.error

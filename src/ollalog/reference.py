@@ -42,7 +42,7 @@ SPINNER = _R(r"[\u2800-\u28ff]+ ")
 CATN = _R(r"\d+\t")
 RFC3339 = _R(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2}) ")
 CRI = _R(r"(stdout|stderr) ([FP]) ?")
-DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ")
+DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: |$)")
 UNIXTS = _R(r"(\d{9,11})\.(\d{1,9}) ")
 MONO = _R(r"\[\s*\d+\.\d+\] ")
 JOURNAL = _R(
@@ -60,7 +60,9 @@ GOLOG_LEVEL = _R(r"(DEBUG|INFO|WARN|ERROR) ")
 ATTR_BOUNDARY = _R(r"(?:^| )(?:[A-Za-z_][\w.]*|\"[^\"]*\")=")
 EXTSRV = _R(r"(INFO|WARN|WARNING|ERROR|DEBUG|VERB)\s+\[\s*(\w+)\]\s+(.*)")
 LEVEL_START = _R(r"level=[A-Z]")
-GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T")
+SLOG_START = _R(r"msg=|source=\S+ msg=")
+# where a slog record glued after other text starts: its time, or (the front cut) its level
+GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T|(?<= )level=(?:TRACE|DEBUG|INFO|WARN|ERROR) (?:source|msg)=")
 ATTR_START = _R(r"(?:[A-Za-z0-9_.]+|\"[^\"]*\")=")
 FUNC = _R(r"([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
 MODULE_FUNC = _R(r"[a-z]{2,5} +([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
@@ -70,7 +72,7 @@ NATIVE_KEY = _R(r"[A-Za-z_][A-Za-z0-9_. ()/-]{0,63}")
 PANIC = _R(
     r"panic: |fatal error: |goroutine \d+ \[|created by |SIG[A-Z]+: |signal arrived during |PC=0x"
     r"|exit status \d+$|\[Inferior \d+|#\d+\s+0x[0-9a-f]+ |\[signal |\[New Thread|\[Thread debugging"
-    r"|/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$")
+    r"|[\w.-]*/\S+\.(?:go|s|c|cc|cpp|h|cu):\d+(?: \+0x[0-9a-f]+)?$|r[a-z0-9]{1,3}\s+0x[0-9a-f]+$")
 PANIC_START = _R(r"panic: |fatal error: |SIG[A-Z]+: |signal arrived during ")
 PROBE = _R(
     r"initializing /|dlsym: |calling cu|CUDA driver version|device count \d|releasing (?:cuda|nvml|oneapi)"
@@ -175,6 +177,9 @@ def parse_kv(s: str, i: int = 0):
             j = s.find(" ", i)
             j = n if j < 0 else j
             val, i = s[i:j], j
+            if j == n and val.endswith(">") and "<" not in val:
+                truncated = True  # a pager cut the line at the terminal width: the value is a fragment
+                break
         pairs.append((key, val))
     return pairs, truncated, malformed
 
@@ -325,6 +330,8 @@ class Ctx:
     t_journal: tuple[int, int] | None = None  # (day of month, microseconds of day)
     json: bool = False
     cri_partial: bool = False
+    cri_raw: str = ""                 # a CRI line's text after `stdout P `, blanks kept
+    cri_sep: bool = True              # the space after `P` was inside the line, not among its end blanks
 
 
 @dataclass
@@ -366,13 +373,16 @@ class FileStats:
 class ReferenceParser:
     """Streaming parser: begin_file(), feed() any chunks, end_file(); batches via take_batches()."""
 
-    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None):
+    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None, keep_unknown: bool = False):
         rules = rules if rules is not None else load_rules()
         self.cat_msg = Catalogue(rules, "msg")
         self.cat_native = Catalogue(rules, "native")
         self.event_names = event_names(rules)
         self.batch_rows = batch_rows
         self.max_line = max_line
+        self.keep_unknown = keep_unknown
+        self._unknown: list[tuple[int, str]] = []     # unknown lines kept for take_unknown()
+        self._unknown_cur: tuple[int, str] | None = None  # the current line's unknown payload
         self.ev_schema = S.engine_schema("events")
         self.rq_schema = S.engine_schema("requests")
         self._ev: list[dict] = []
@@ -396,8 +406,9 @@ class ReferenceParser:
         self.tz_prefix: int | None = None
         self.ref_us: int | None = None
         self.pending: list[tuple] = []
-        self.held = None       # (lineno, text, ctx, status-holder, last line)
-        self.cri = None        # (lineno, text parts, ctx, last line)
+        self.held: Held | None = None  # a slog record that may continue on the next lines
+        self.trail = ""        # blanks cut from the end of the current physical line
+        self.cri: Joined | None = None  # CRI `P` parts waiting for their `F`
         self.span_end = 0      # the last physical line of the record being emitted
         # byte offsets: of the current physical line, the next one, the held and the CRI record
         self.line_off = self.next_off = self.base_off = self.held_off = self.cri_off = 0
@@ -459,11 +470,18 @@ class ReferenceParser:
         out, self._batches = self._batches, []
         return out
 
+    def take_unknown(self) -> list[tuple[int, str]]:
+        """[(line, text)] of the unknown lines since the last call (with keep_unknown): the
+        payload no grammar read, after its transport prefix."""
+        out, self._unknown = self._unknown, []
+        return out
+
     # -- one physical line ----------------------------------------------------------------------
 
     def _physical(self, raw: bytes, oversized: bool):
         self.lineno += 1
         self.span_end = self.lineno
+        self._unknown_cur = None
         st = self.stats
         st.physical += 1
         if oversized:
@@ -481,13 +499,23 @@ class ReferenceParser:
             st.invalid_utf8 += 1
         if "\x1b" in s:
             s = ANSI.sub("", s)
-        s = BOXTAIL.sub("", s).rstrip(" \t")
+        boxed = BOXTAIL.sub("", s)
+        stripped = boxed.rstrip(" \t")
+        # the blanks at the end belong to a CRI partial line's text (the next part continues it)
+        self.trail = boxed[len(stripped):] if boxed == s else ""
+        s = stripped
 
         # a wrapped slog record continues on lines that start with white space
         if self.held is not None and s[:1] in (" ", "\t") and self._continues(s):
-            lineno, text, ctx, status, _ = self.held
-            self.held = (lineno, text + " " + s.strip(" \t"), ctx, status, self.lineno)
+            self.held.end = self.lineno
             st.continued += 1
+            if self.held.add(" " + s.strip(" \t"), self.max_line):
+                # the joined record reached the line limit: cut and counted like a long line
+                if not oversized:
+                    st.oversized += 1
+                self._count("malformed")
+                self._release_held()
+                return
             self._count(oversized and "malformed" or "parsed")
             return
         self._release_held()
@@ -498,12 +526,14 @@ class ReferenceParser:
             return
         recs_status = self._line(s, oversized)
         self._count(recs_status)
+        if recs_status == "unknown" and self._unknown_cur is not None:
+            self._unknown.append(self._unknown_cur)
 
     def _continues(self, s: str) -> bool:
         body = s.lstrip(" \t")
         if not body:
             return False
-        if _open_quote(self.held[1]):
+        if self.held.in_quote:
             return not (body.startswith("time=") or body.startswith("[GIN]") or JOURNAL.match(body))
         return ATTR_START.match(body) is not None
 
@@ -512,22 +542,14 @@ class ReferenceParser:
 
     def _line(self, s: str, oversized: bool) -> str:
         """Strip wrappers, classify, emit. Returns the line's status."""
-        ctx = Ctx()
-        statuses = self._unwrap(s, ctx, oversized)
-        if statuses is None:  # a JSON record that is itself a record (llama.cpp server log)
-            return "parsed"
-        if not statuses:
-            return "unknown"
-        if "malformed" in statuses or oversized:
-            return "malformed"
-        if "parsed" in statuses or "held" in statuses:
-            return "parsed"
-        return "unknown"
+        return _status(self._unwrap(s, Ctx(), oversized), oversized)
 
-    def _unwrap(self, s: str, ctx: Ctx, oversized: bool, depth: int = 0):
+    def _unwrap(self, s: str, ctx: Ctx, oversized: bool, depth: int = 0, done=()):
         """Strip the wrappers of `s` and process each payload as soon as it is bare (a JSON
         wrapper may hold several). Returns the payloads' statuses, None for a JSON record."""
-        done: set[str] = set()
+        done = set(done)
+        if len(s) >= 6 and (s.startswith("time=") or s.startswith("[GIN] ")):
+            return [self._payload(s, ctx, oversized)]  # no wrapper starts like a record
         while True:
             s = s.lstrip(" \t")
             if "md" not in done and s.startswith("> "):
@@ -569,7 +591,8 @@ class ReferenceParser:
                 if (m2 := CRI.match(s)):
                     ctx.transport = "cri"
                     ctx.cri_partial = m2.group(2) == "P"
-                    s = s[m2.end():]
+                    ctx.cri_sep = m2.group(0).endswith(" ")
+                    s = ctx.cri_raw = s[m2.end():]
                     done.update(("desk", "journal", "ident", "compose"))
                 elif (m2 := SYSLOG_TAIL.match(s)):
                     self._syslog(ctx, m2.group(1), m2.group(2), m2.group(3))
@@ -680,21 +703,24 @@ class ReferenceParser:
         if self.cri is not None and ctx.transport != "cri":
             self._release_cri()
         if ctx.transport == "cri" and (ctx.cri_partial or self.cri is not None):
-            return self._cri(p, ctx, lineno)
+            return self._cri(p, ctx, lineno, oversized)
         if not p.strip(WS):
             self.stats.blank += 1
             return "unknown"
-        if p.startswith("time=") or LEVEL_START.match(p):
+        if p.startswith("time=") or LEVEL_START.match(p) or SLOG_START.match(p):
             if ctx.json or oversized:
                 rec = self._slog(p)
                 rec.truncated |= oversized
                 self._emit(rec, ctx, lineno)
                 return "malformed" if rec.malformed else "parsed"
-            self.held = (lineno, p, ctx, None, max(lineno, self.span_end))
+            self.held = Held(lineno, p, ctx)
+            self.held.end = max(lineno, self.span_end)
             self.held_off = self.line_off
             return "held"
         recs = self._classify(p, ctx)
         if not recs:
+            if self.keep_unknown:
+                self._unknown_cur = (lineno, p)
             return "unknown"
         status = "parsed"
         for rec in recs:
@@ -707,42 +733,46 @@ class ReferenceParser:
     def _release_held(self):
         if self.held is None:
             return
-        lineno, text, ctx, _, end = self.held
-        self.held = None
-        rec = self._slog(text)
-        saved, self.span_end = self.span_end, end
-        self._emit(rec, ctx, lineno)
+        held, self.held = self.held, None
+        rec = self._slog("".join(held.parts))
+        rec.truncated |= held.capped
+        saved, self.span_end = self.span_end, held.end
+        self._emit(rec, held.ctx, held.lineno)
         self.span_end = saved
         if rec.malformed:  # the first line was counted parsed when it was held
             self.stats.parsed -= 1
             self.stats.malformed += 1
 
-    def _cri(self, p: str, ctx: Ctx, lineno: int) -> str:
+    def _cri(self, p: str, ctx: Ctx, lineno: int, oversized: bool) -> str:
         if self.cri is None:
-            self.cri = (lineno, [p], ctx, self.lineno)
+            self.cri = Joined(lineno, ctx)
             self.cri_off = self.line_off
         else:
-            self.cri[1].append(p)
-            self.cri = self.cri[:3] + (self.lineno,)
+            p = ctx.cri_raw  # a later part continues the text as it is, blanks included
+        self.cri.end = self.lineno
+        if ctx.cri_partial:
+            p += self.trail if ctx.cri_sep else self.trail[1:]
+        if self.cri.add(p, self.max_line) and not oversized:
+            self.stats.oversized += 1  # the joined record reached the line limit: cut
+        self.cri.capped |= oversized
         if ctx.cri_partial:
             self.stats.continued += 1
-            return "parsed"
+            return "malformed" if self.cri.capped else "parsed"
         return self._release_cri()
 
     def _release_cri(self) -> str:
+        """The joined CRI record, read as the line it was before Kubernetes cut it."""
         if self.cri is None:
             return "unknown"
-        lineno, parts, ctx, end = self.cri
-        self.cri = None
+        cri, self.cri = self.cri, None
+        ctx = cri.ctx
         ctx.cri_partial = False
-        text = "".join(parts)
         saved, saved_off, saved_end = self.lineno, self.line_off, self.span_end
-        self.lineno, self.line_off, self.span_end = lineno, self.cri_off, end
+        self.lineno, self.line_off, self.span_end = cri.lineno, self.cri_off, cri.end
         try:
-            status = self._payload(text, ctx, False)
-            if status == "held":
-                self._release_held()
-                status = "parsed"
+            status = _status(self._unwrap("".join(cri.parts), ctx, cri.capped,
+                                          done=("ts", "desk", "journal", "ident", "compose")), cri.capped)
+            self._release_held()
         finally:
             self.lineno, self.line_off, self.span_end = saved, saved_off, saved_end
         return status
@@ -796,6 +826,14 @@ class ReferenceParser:
                     break
             rec.event = self.cat_msg.lookup(rec.msg)
             return [rec]
+        if (m := GLUED.search(p)) and m.start() > 0:
+            # text glued in front of a slog record: the text is read on its own
+            head = p[:m.start()].rstrip(" \t")
+            recs = self._classify_plain(head, ctx) or [Rec(kind="fragment", msg=head)]
+            return recs + [self._slog(p[m.start():])]
+        return self._classify_plain(p, ctx)
+
+    def _classify_plain(self, p: str, ctx: Ctx) -> list[Rec]:
         if PANIC.match(p) or _go_frame(p):
             return [Rec(kind="panic", msg=p.rstrip(WS), event="panic" if PANIC_START.match(p) else None)]
         if PROBE.match(p):
@@ -807,10 +845,7 @@ class ReferenceParser:
         if p.startswith("Device ") or p.startswith("[SYCL] ") or NATIVE_ERR.match(p) or p.rstrip(". ") == "" \
                 or p.startswith("..."):
             return [self._native(None, p.strip(" \t"))]
-        if (m := GLUED.search(p)):
-            frag = Rec(kind="fragment", msg=p[:m.start()])
-            return [frag, self._slog(p[m.start():])]
-        return []
+        return self._bare(p)
 
     def _native(self, source: str | None, msg: str) -> Rec:
         rec = Rec(kind="llama", source=source, msg=msg)
@@ -876,7 +911,11 @@ class ReferenceParser:
             rec.t_local = civil_us(y, mo, d, h, mi, se, frac_to_us(m.group(7) or ""))
         else:
             rec.malformed = True
-        rest = p[m.end():]
+        self._golog_rest(rec, p[m.end():])
+        return rec
+
+    def _golog_rest(self, rec: Rec, rest: str) -> None:
+        """`[file.go:N: ][LEVEL ]message key=value ...` of a Go log line."""
         if (m2 := GOLOG_SRC.match(rest)):
             rec.source = m2.group(1)
             rest = rest[m2.end():]
@@ -891,7 +930,32 @@ class ReferenceParser:
         else:
             rec.msg = rest.rstrip(" ")
         rec.event = self.cat_msg.lookup(rec.msg)
-        return rec
+
+    def _bare(self, p: str) -> list[Rec]:
+        """A record whose prefix a pipeline cut or a viewer never showed: a Go log line from its
+        `file.go:N:`, or a catalogued message followed by its attributes (`offload to cuda
+        layers.requested=-1 ...`, `"new model will fit ..." model=...`). Read only when the
+        catalogue knows the message, so that free text stays unknown."""
+        if GOLOG_SRC.match(p):
+            rec = Rec(kind="log")
+            self._golog_rest(rec, p)
+            if not rec.msg:
+                return []
+        else:
+            rec = Rec(kind="slog")
+            if p.startswith('"'):
+                msg, i, ok = go_unquote(p, 0)
+                if not ok or (i < len(p) and p[i] != " "):
+                    return []
+                rec.msg = msg
+                rec.attrs, rec.truncated, rec.malformed = parse_kv(p, i)
+            elif (b := ATTR_BOUNDARY.search(p)):
+                rec.msg = p[:b.start()].strip(" ")
+                rec.attrs, rec.truncated, rec.malformed = parse_kv(p, b.start())
+            else:
+                rec.msg = p.rstrip(" ")
+            rec.event = self.cat_msg.lookup(rec.msg) if rec.msg else None
+        return [rec] if rec.event is not None else []
 
     # -- rows and time ------------------------------------------------------------------------------
 
@@ -1026,9 +1090,10 @@ def _batch(rows: list[dict], schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(cols, schema=schema)
 
 
-def _open_quote(text: str) -> bool:
-    in_q = False
-    i = 0
+def quote_state(text: str, in_q: bool = False, skip: bool = False) -> tuple[bool, bool]:
+    """Go quoting state after `text`, starting from (in_q, skip): whether a quoted string is
+    still open, and whether its last backslash escapes the first character of what follows."""
+    i = 1 if skip and in_q else 0
     n = len(text)
     while i < n:
         c = text[i]
@@ -1040,7 +1105,67 @@ def _open_quote(text: str) -> bool:
         elif c == '"':
             in_q = True
         i += 1
-    return in_q
+    return in_q, i > n
+
+
+class Joined:
+    """A record joined from several physical lines, capped like one: its text in parts and its
+    size in bytes; past `limit` the rest is cut (at a character boundary) and dropped."""
+
+    def __init__(self, lineno: int, ctx: Ctx):
+        self.lineno = lineno
+        self.ctx = ctx
+        self.parts: list[str] = []
+        self.size = 0
+        self.capped = False
+        self.end = lineno      # the last physical line it holds
+
+    def add(self, piece: str, limit: int) -> bool:
+        """Append `piece`; True when this piece reached `limit` (the record is cut from here)."""
+        if self.capped:
+            return False
+        data = piece.encode("utf-8", "surrogatepass")
+        if self.size + len(data) > limit:
+            k = max(limit - self.size, 0)
+            while 0 < k < len(data) and (data[k] & 0xC0) == 0x80:
+                k -= 1
+            self.parts.append(data[:k].decode("utf-8", "surrogatepass"))
+            self.size += k
+            self.capped = True
+            return True
+        self.parts.append(piece)
+        self.size += len(data)
+        return False
+
+
+class Held(Joined):
+    """A slog record waiting for continuation lines, with the quoting state at its end carried
+    piece by piece (never rescanned)."""
+
+    def __init__(self, lineno: int, text: str, ctx: Ctx):
+        super().__init__(lineno, ctx)
+        self.parts = [text]
+        self.size = len(text.encode("utf-8", "surrogatepass"))
+        self.in_quote, self.skip = quote_state(text)
+
+    def add(self, piece: str, limit: int) -> bool:
+        if super().add(piece, limit):
+            return True
+        self.in_quote, self.skip = quote_state(piece, self.in_quote, self.skip)
+        return False
+
+
+def _status(statuses, oversized: bool) -> str:
+    """A physical line's status from those of its payloads (None: a JSON record)."""
+    if statuses is None:
+        return "parsed"
+    if not statuses:
+        return "unknown"
+    if "malformed" in statuses or oversized:
+        return "malformed"
+    if "parsed" in statuses or "held" in statuses:
+        return "parsed"
+    return "unknown"
 
 
 def _offset(z: str) -> int:

@@ -73,7 +73,8 @@ LOADS = [
     ("layers_planned", pa.int64(), "the scheduler's plan: layers.offload, a layout's GPU layers, --n-gpu-layers"),
     ("layers_requested", pa.int64(), "num_gpu asked for (layers.requested / requested=), -1 automatic"),
     ("placement", pa.string(), "gpu (all layers on GPU), partial, cpu, or null when the log cannot tell"),
-    ("placement_basis", pa.string(), "what decided placement: buffers, runner, commit, plan, fit, summary"),
+    ("placement_basis", pa.string(), "what decided placement: runner, buffers, fit, commit, plan, scheduler (a verdict alone), "
+                                     "discovery (no GPU found), summary"),
     ("library", pa.string(), "GPU library involved: cuda, rocm, metal, vulkan, oneapi, or cpu"),
     ("gpu_count", pa.int64(), "GPUs the plan considered"),
     ("vram_available_bytes", _BYTES, "free VRAM the plan saw, summed over GPUs"),
@@ -90,7 +91,8 @@ LOADS = [
     ("kv_cache_type", pa.string(), "f16, q8_0, q4_0 ... when printed"),
     ("flash_attention", pa.string(), "on, off or auto when printed"),
     ("runner", pa.string(), "what ran the model: llama (llama.cpp runner), ollama (Ollama engine), llama-server, cpu runner variant"),
-    ("outcome", pa.string(), "loaded, oom, crashed, timeout, refused, evicted, or null"),
+    ("outcome", pa.string(), "loaded (started, or allocated everything), oom, crashed, timeout, refused, evicted, "
+                             "aborted, or null"),
     ("error", pa.string(), "the load's error text when it failed"),
     ("evidence_lines", pa.list_(pa.int64()), "every line read as part of this load"),
 ]

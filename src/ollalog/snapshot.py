@@ -3,7 +3,8 @@ last one stopped: the loads still open, the server's version and config, the run
 
 The codec is generic over the assembler's attributes (so a new field needs no change here) but
 builds nothing it does not know: plain JSON values, lists, tuples, sets, dicts with any keys,
-UTC datetimes, and `Load` objects (kept by identity: `cur` refers into `loads`). A snapshot names
+UTC datetimes, and the dataclasses of assemble.py (`Load`, ...), kept by identity (`cur` refers
+into `loads`). A snapshot names
 the code that made it (`VERSION`); one from other code is not used, and the file is read anew.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 
-from . import __version__, schema as S
+from . import __version__, assemble, schema as S
 from .assemble import Assembler, Load
 
 
@@ -24,7 +25,7 @@ def _code_version() -> str:
             h.update(f.read())
     except OSError:  # a frozen build: the release version alone
         pass
-    h.update(",".join(f.name for f in dataclasses.fields(Load)).encode())
+    h.update(",".join(f.name for f in dataclasses.fields(Load)).encode())  # (the file's hash covers the rest)
     h.update(",".join(f.name for f in S.schema("loads")).encode())
     return h.hexdigest()[:16]
 
@@ -52,12 +53,18 @@ def _enc(o, memo: dict):
         if o.tzinfo is None:
             raise TypeError("naive datetime in assembler state")
         return {"$dt": (o - dt.datetime(1970, 1, 1, tzinfo=UTC)) // dt.timedelta(microseconds=1)}
-    if isinstance(o, Load):
+    if dataclasses.is_dataclass(o) and _known(type(o).__name__) is type(o):
         if id(o) in memo:
             return {"$ref": memo[id(o)]}
         memo[id(o)] = len(memo)
-        return {"$load": {f.name: _enc(getattr(o, f.name), memo) for f in dataclasses.fields(Load)}}
+        return {"$obj": [type(o).__name__, {f.name: _enc(getattr(o, f.name), memo) for f in dataclasses.fields(o)}]}
     raise TypeError(f"cannot snapshot a {type(o).__name__}")
+
+
+def _known(name: str):
+    """A dataclass of assemble.py by name, else None: a snapshot builds nothing else."""
+    cls = getattr(assemble, name, None) if not name.startswith("_") else None
+    return cls if isinstance(cls, type) and dataclasses.is_dataclass(cls) else None
 
 
 def _dec(o, refs: list):
@@ -78,15 +85,16 @@ def _dec(o, refs: list):
         return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=int(v))
     if tag == "$ref":
         return refs[int(v)]
-    if tag == "$load":
-        ld = object.__new__(Load)
-        refs.append(ld)
-        names = {f.name for f in dataclasses.fields(Load)}
-        if set(v) != names:
-            raise SnapshotError("snapshot of another Load")
-        for k, x in v.items():
-            setattr(ld, k, _dec(x, refs))
-        return ld
+    if tag == "$obj":
+        name, fields = v
+        cls = _known(name)
+        if cls is None or set(fields) != {f.name for f in dataclasses.fields(cls)}:
+            raise SnapshotError(f"snapshot of another {name}")
+        obj = object.__new__(cls)
+        refs.append(obj)
+        for k, x in fields.items():
+            setattr(obj, k, _dec(x, refs))
+        return obj
     raise SnapshotError(f"damaged snapshot (tag {tag!r})")
 
 

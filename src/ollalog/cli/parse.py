@@ -39,6 +39,7 @@ def parse(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but errors")] = False,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="progress bar (default: on a terminal, for inputs over 64 MiB)")] = None,
     schema_only: Annotated[bool, typer.Option("--schema", help="print the tables' columns and exit")] = False,
+    unknown: Annotated[bool, typer.Option("--unknown", help="list the most frequent shapes of the lines no grammar read, numbers and ids masked, with a count and the first example (printed even with --quiet)")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
     """Parse logs into events, requests, loads, gpus and lines tables."""
@@ -79,9 +80,14 @@ def parse(
         bar.start()
         task = bar.add_task("parsing", total=total or None)
         on_progress = lambda n: bar.advance(task, n)  # noqa: E731
+    shapes = None
+    if unknown:
+        from ..unknown import Shapes
+        shapes = Shapes()
     try:
         for name, batch in read_batches(logs, host=host, engine=engine, on_error=report,
-                                        on_progress=on_progress, sources=sources):
+                                        on_progress=on_progress, sources=sources,
+                                        on_unknown=shapes.add if shapes is not None else None):
             if out is not None:
                 _write(writers, out, name, batch)
             if name == "lines":
@@ -109,6 +115,8 @@ def parse(
     elapsed = time.perf_counter() - t0
     if not quiet:
         _summary(files, counts, placements, load_rows, elapsed, out)
+    if shapes is not None:
+        print("\n".join(shapes.report()))
     if failures:
         raise typer.Exit(1)
 

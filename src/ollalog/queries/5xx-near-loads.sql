@@ -1,10 +1,12 @@
 -- 5xx bursts next to loads: server errors on a load's host from `window_s` seconds before the load starts until `window_s` after it is done loading.
 -- param window_s = 60: seconds before the load's first line and after its last loading line
--- A load is done loading at its last evidence line other than the scheduler's later notes on its
--- runner (summaries, eviction): a runner started, or its failure.
+-- A load is done loading when its runner reports started; one that never did, at its last
+-- evidence line other than the scheduler's later notes on a runner (summaries, stop, eviction).
 WITH spans AS (
     SELECT l.load_id, l.host, l.time AS started,
-           max(e.time) FILTER (WHERE e.event NOT IN ('runner_summary', 'evicting', 'vram_not_recovered')) AS ended
+           coalesce(min(e.time) FILTER (WHERE e.event = 'runner_started'),
+                    max(e.time) FILTER (WHERE e.event NOT IN ('runner_summary', 'runner_stopping', 'evicting',
+                                                              'vram_not_recovered'))) AS ended
     FROM loads AS l LEFT JOIN evidence AS e USING (load_id)
     GROUP BY l.load_id, l.host, l.time
 )
