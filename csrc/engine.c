@@ -21,13 +21,14 @@ enum { T_PLAIN, T_JOURNALD, T_JOURNALD_JSON, T_DOCKER, T_DOCKER_JSON, T_DESKTOP,
 static const char* const TRANSPORT_NAMES[] = {"plain", "journald", "journald-json", "docker", "docker-json",
                                               "docker-desktop", "compose", "cri", "pino"};
 static const char* const EVENT_COLS[] = {"file", "line", "byte_offset", "host", "time", "level", "source", "msg", "attrs",
-                                         "kind", "event", "pid", "transport", "truncated", "end_line"};
+                                         "kind", "event", "pid", "transport", "truncated", "end_line",
+                                         "prefix_time"};
 static const char* const REQUEST_COLS[] = {"file", "line", "byte_offset", "host", "time", "status", "latency_ms", "client",
-                                           "method", "path", "pid", "transport", "truncated"};
+                                           "method", "path", "pid", "transport", "truncated", "prefix_time"};
 enum { EC_FILE, EC_LINE, EC_OFFSET, EC_HOST, EC_TIME, EC_LEVEL, EC_SOURCE, EC_MSG, EC_ATTRS, EC_KIND, EC_EVENT, EC_PID,
-       EC_TRANSPORT, EC_TRUNC, EC_END_LINE, EC_N };
+       EC_TRANSPORT, EC_TRUNC, EC_END_LINE, EC_PTIME, EC_N };
 enum { RC_FILE, RC_LINE, RC_OFFSET, RC_HOST, RC_TIME, RC_STATUS, RC_LATENCY, RC_CLIENT, RC_METHOD, RC_PATH, RC_PID,
-       RC_TRANSPORT, RC_TRUNC, RC_N };
+       RC_TRANSPORT, RC_TRUNC, RC_PTIME, RC_N };
 
 const char* const* ol_kind_names(int* n) { *n = 9; return KIND_NAMES; }
 const char* const* ol_transport_names(int* n) { *n = 9; return TRANSPORT_NAMES; }
@@ -49,10 +50,12 @@ typedef struct {
   int64_t t_abs; int has_abs;
   int64_t t_desktop; int has_desktop;
   int jday; int64_t jsod; int has_journal;
+  int jmonth; size_t jtok;       /* month from the name (0 unknown); the name is the prefix's first jtok bytes */
+  int64_t ptime_off, ptime_len;  /* the journald prefix's time as printed, in the arena; len < 0: none */
   int json, cri_partial;
   const char* cri_raw; size_t cri_raw_n; /* a CRI line's text after `stdout P `, blanks kept */
   int cri_sep; /* the space after `P` was inside the line, not among its end blanks */
-  ol_buf arena; /* host and ident bytes */
+  ol_buf arena; /* host, ident and prefix time bytes */
 } ctx_t;
 
 typedef struct {
@@ -73,7 +76,7 @@ typedef struct { ol_str k, v; } attr_t;
 typedef struct {
   int table; int64_t row;
   int kind; /* 0 server, 1 prefix, 2 journal */
-  int64_t local; int jday; int64_t jsod;
+  int64_t local; int jday; int64_t jsod; int jmonth;
 } pending_t;
 
 typedef struct { char* text; size_t len; int event; } rule_t;
@@ -83,6 +86,7 @@ typedef struct {
 } catalogue_t;
 
 typedef struct { char* p; size_t n; } name_t;
+typedef struct { char* p; size_t n; int month; } month_t; /* open-addressing slot; p == NULL: empty */
 
 struct ol_engine {
   ol_options opt;
@@ -90,6 +94,7 @@ struct ol_engine {
   name_t* events; int n_events;
   name_t* files; int64_t n_files;
   name_t* hosts; int64_t n_hosts, last_host;
+  month_t* months; size_t cap_months, n_months; /* month names of every locale */
   ol_col ev[EC_N], rq[RC_N];
   int64_t ev_rows, rq_rows;
   /* per file */
@@ -104,6 +109,7 @@ struct ol_engine {
   int64_t tz_server; int has_tz_server;
   int64_t tz_prefix; int has_tz_prefix;
   int64_t ref_us; int has_ref;
+  int hint_year; int64_t hint_mtime_us; int has_hint_mtime; /* dates journald prefixes with no ref */
   pending_t* pending; int64_t n_pending, cap_pending;
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line, held_end; ol_buf held_text; ctx_t held_ctx;
@@ -121,6 +127,8 @@ struct ol_engine {
   ol_buf unk_text; int64_t *unk_lines, *unk_offs; int64_t n_unk, cap_unk;
   attr_t* attrs; int64_t n_attrs, cap_attrs;
 };
+
+static int month_of(const ol_engine* e, const char* s, size_t n);
 
 /* ---- small utilities ------------------------------------------------------------------------ */
 
@@ -242,6 +250,7 @@ static void ctx_init(ctx_t* c) {
   c->transport = -1;
   c->host_len = -1;
   c->ident_len = -1;
+  c->ptime_len = -1;
 }
 
 static void ctx_copy(ctx_t* dst, const ctx_t* src) {
@@ -350,13 +359,27 @@ static int try_time(ol_engine* e, const pending_t* p, int final, int64_t* t) {
   else if (e->has_tz_prefix) { has_tz = 1; tz = e->tz_prefix; }
   else { has_tz = e->has_tz_server; tz = e->tz_server; }
   if (p->kind == 2) {
-    if (!e->has_ref) return final ? -1 : 0;
+    if (!e->has_ref) {
+      /* no absolute time in the file (yet): at the end, date it from the year hint or the mtime */
+      if (!final) return 0;
+      if (!p->jmonth) return -1;
+      int64_t z = has_tz ? tz : 0, local;
+      if (!ol_journal_hint_date_us(p->jmonth, p->jday, p->jsod, e->hint_year, e->hint_mtime_us + z * US,
+                                   e->has_hint_mtime, &local))
+        return -1;
+      if (!has_tz) e->st.tz_assumed = 1;
+      e->ref_us = local - z * US; /* the next prefixes are dated from this one */
+      e->has_ref = 1;
+      *t = e->ref_us;
+      return 1;
+    }
     if (!has_tz) {
       if (!final) return 0;
       tz = 0;
       e->st.tz_assumed = 1;
     }
-    *t = ol_journal_date_us(e->ref_us + tz * US, p->jday, p->jsod) - tz * US;
+    if (p->jmonth) *t = ol_journal_month_date_us(e->ref_us + tz * US, p->jmonth, p->jday, p->jsod) - tz * US;
+    else *t = ol_journal_date_us(e->ref_us + tz * US, p->jday, p->jsod) - tz * US;
     return 1;
   }
   if (!has_tz) {
@@ -433,10 +456,10 @@ static void row_time(ol_engine* e, int table, int64_t row, const rec_t* r, const
     settle(e, table, row, absolute);
     return;
   }
-  pending_t p = {table, row, 0, 0, 0, 0};
+  pending_t p = {table, row, 0, 0, 0, 0, 0};
   if (r->has_local) { p.kind = 0; p.local = r->t_local; }
   else if (c->has_desktop) { p.kind = 1; p.local = c->t_desktop; }
-  else if (c->has_journal) { p.kind = 2; p.jday = c->jday; p.jsod = c->jsod; }
+  else if (c->has_journal) { p.kind = 2; p.jday = c->jday; p.jsod = c->jsod; p.jmonth = c->jmonth; }
   else return;
   pend(e, p);
 }
@@ -477,6 +500,8 @@ static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
     if (c->has_pid) ol_col_i32(&q[RC_PID], c->pid); else ol_col_null(&q[RC_PID]);
     ol_col_i32(&q[RC_TRANSPORT], transport);
     ol_col_bool(&q[RC_TRUNC], r->truncated);
+    if (c->ptime_len < 0) ol_col_null(&q[RC_PTIME]);
+    else ol_col_str(&q[RC_PTIME], c->arena.p + c->ptime_off, c->ptime_len);
     row_time(e, OL_TABLE_REQUESTS, e->rq_rows++, r, c);
   } else {
     switch (r->kind) {
@@ -510,6 +535,8 @@ static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
     ol_col_i32(&v[EC_TRANSPORT], transport);
     ol_col_bool(&v[EC_TRUNC], r->truncated);
     ol_col_i64(&v[EC_END_LINE], e->span_end > lineno ? e->span_end : lineno);
+    if (c->ptime_len < 0) ol_col_null(&v[EC_PTIME]);
+    else ol_col_str(&v[EC_PTIME], c->arena.p + c->ptime_off, c->ptime_len);
     row_time(e, OL_TABLE_EVENTS, e->ev_rows++, r, c);
   }
 }
@@ -723,6 +750,10 @@ static size_t journal_rest(const char* s, size_t n, size_t i, ctx_t* c, int appl
       c->has_journal = 1;
       c->jday = day;
       c->jsod = (int64_t)(h * 3600 + mi * 60 + se) * US + ol_frac_us(s + fs, fn);
+      c->jtok = i;
+      c->ptime_off = c->arena.len;
+      c->ptime_len = (int64_t)j;
+      ol_buf_put(&c->arena, s, (int64_t)j);
     }
     ctx_syslog(c, s, hs, he, is, ie, ps, pe);
   }
@@ -963,7 +994,10 @@ static int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, in
     }
     if (!(done & D_JOURNAL)) {
       size_t k = journal_prefix(s, n, c, 1);
-      if (k) { done |= D_JOURNAL | D_IDENT; s += k; n -= k; continue; }
+      if (k) {
+        if (c->has_journal) c->jmonth = month_of(e, s, c->jtok);
+        done |= D_JOURNAL | D_IDENT; s += k; n -= k; continue;
+      }
     }
     if (!(done & D_IDENT) && n) {
       size_t k = 0;
@@ -1646,8 +1680,8 @@ static int classify_plain(ol_engine* e, rec_t* r, const char* p, size_t n, const
     r->msg = arena_put(e, rs, rn);
     return 1;
   }
-  /* llama.cpp: func: msg  |  mod  func: msg */
-  if (n && (is_alpha((unsigned char)p[0]) || p[0] == '_')) {
+  /* llama.cpp: func: msg  |  mod  func: msg (a function name starts in lower case: not apt's "Install:") */
+  if (n && (is_lower((unsigned char)p[0]) || p[0] == '_')) {
     size_t k = 1;
     while (k < n && is_word((unsigned char)p[k])) k++;
     if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
@@ -2045,9 +2079,10 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
 static int init_cols(ol_engine* e) {
   static const int ev_types[EC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_STR, OL_COL_STR,
                                      OL_COL_STR, OL_COL_MAP, OL_COL_I32, OL_COL_I32, OL_COL_I32, OL_COL_I32,
-                                     OL_COL_BOOL, OL_COL_I64};
+                                     OL_COL_BOOL, OL_COL_I64, OL_COL_STR};
   static const int rq_types[RC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_I16, OL_COL_F64,
-                                     OL_COL_STR, OL_COL_STR, OL_COL_STR, OL_COL_I32, OL_COL_I32, OL_COL_BOOL};
+                                     OL_COL_STR, OL_COL_STR, OL_COL_STR, OL_COL_I32, OL_COL_I32, OL_COL_BOOL,
+                                     OL_COL_STR};
   for (int i = 0; i < EC_N; i++)
     if (ol_col_init(&e->ev[i], ev_types[i])) return OL_ENOMEM;
   for (int i = 0; i < RC_N; i++)
@@ -2087,6 +2122,8 @@ void ol_engine_free(ol_engine* e) {
   free_names(e->events, e->n_events);
   free_names(e->files, e->n_files);
   free_names(e->hosts, e->n_hosts);
+  for (size_t i = 0; i < e->cap_months; i++) free(e->months[i].p);
+  free(e->months);
   for (int i = 0; i < EC_N; i++) ol_col_free(&e->ev[i]);
   for (int i = 0; i < RC_N; i++) ol_col_free(&e->rq[i]);
   free(e->pending);
@@ -2116,6 +2153,9 @@ int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const 
   e->lineno = 0;
   e->line_off = e->next_off = e->base_off = 0;
   e->has_tz_server = e->has_tz_prefix = e->has_ref = 0;
+  e->hint_year = 0;
+  e->has_hint_mtime = 0;
+  e->hint_mtime_us = 0;
   e->n_pending = 0;
   e->held = 0;
   e->cri = 0;
@@ -2142,6 +2182,64 @@ void ol_engine_position(const ol_engine* e, ol_position* out) {
   out->tz_server = e->tz_server; out->has_tz_server = e->has_tz_server;
   out->tz_prefix = e->tz_prefix; out->has_tz_prefix = e->has_tz_prefix;
   out->ref_us = e->ref_us; out->has_ref = e->has_ref;
+}
+
+int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err) {
+  (void)err;
+  e->hint_year = year;
+  e->hint_mtime_us = has_mtime ? mtime_us : 0;
+  e->has_hint_mtime = has_mtime != 0;
+  return OL_OK;
+}
+
+static uint64_t month_hash(const char* s, size_t n) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+static int month_of(const ol_engine* e, const char* s, size_t n) {
+  if (!e->cap_months) return 0;
+  for (size_t i = (size_t)month_hash(s, n) & (e->cap_months - 1);; i = (i + 1) & (e->cap_months - 1)) {
+    const month_t* m = &e->months[i];
+    if (!m->p) return 0;
+    if (m->n == n && memcmp(m->p, s, n) == 0) return m->month;
+  }
+}
+
+int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err) {
+  if (month < 1 || month > 12 || !len) return err_set(err, OL_EINVAL, "month must be 1..12 with a name");
+  if ((e->n_months + 1) * 2 > e->cap_months) { /* keep the table at most half full */
+    size_t cap = e->cap_months ? e->cap_months * 2 : 1024;
+    month_t* v = (month_t*)calloc(cap, sizeof(month_t));
+    if (!v) return err_set(err, OL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < e->cap_months; i++) {
+      month_t* m = &e->months[i];
+      if (!m->p) continue;
+      size_t j = (size_t)month_hash(m->p, m->n) & (cap - 1);
+      while (v[j].p) j = (j + 1) & (cap - 1);
+      v[j] = *m;
+    }
+    free(e->months);
+    e->months = v;
+    e->cap_months = cap;
+  }
+  size_t j = (size_t)month_hash(name, len) & (e->cap_months - 1);
+  while (e->months[j].p) {
+    if (e->months[j].n == len && memcmp(e->months[j].p, name, len) == 0) {
+      e->months[j].month = month; /* a later line wins, as in the Python dict */
+      return OL_OK;
+    }
+    j = (j + 1) & (e->cap_months - 1);
+  }
+  char* p = (char*)malloc(len);
+  if (!p) return err_set(err, OL_ENOMEM, "out of memory");
+  memcpy(p, name, len);
+  e->months[j].p = p;
+  e->months[j].n = len;
+  e->months[j].month = month;
+  e->n_months++;
+  return OL_OK;
 }
 
 static void carry_add(ol_engine* e, const char* p, size_t n) {

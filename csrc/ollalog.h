@@ -94,6 +94,11 @@ int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const 
 /* begin_file() that goes on from `at`: line numbers and offsets continue, zone-less times keep their context. */
 int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host, size_t host_len,
                           int force_host, const ol_position* at, ol_error* err);
+/* The month names of journald prefixes (any locale), one at a time, before the first file. */
+int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err);
+/* After begin_file: what dates journald prefixes when the file holds no absolute time: `year`
+ * (0: none), else the file's modification time in UTC microseconds (when has_mtime). */
+int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err);
 int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err);
 int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err);
 /* After end_file(): where a read of the same file, grown, would go on (see ol_engine_resume_file). */

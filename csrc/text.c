@@ -211,6 +211,53 @@ int64_t ol_journal_date_us(int64_t ref_local_us, int day, int64_t sod_us) {
   return (found ? best : ref_day) * DAY_US + sod_us;
 }
 
+/* days since the epoch of a date that exists; 0 (and *ok = 0) for Feb 30 or Feb 29 of a common year */
+static int64_t date_days(int64_t y, int64_t m, int64_t d, int* ok) {
+  int64_t dd = ol_days_from_civil(y, m, d), cy, cm, cd;
+  ol_civil_from_days(dd, &cy, &cm, &cd);
+  *ok = cy == y && cm == m && cd == d;
+  return dd;
+}
+
+int64_t ol_journal_month_date_us(int64_t ref_local_us, int month, int day, int64_t sod_us) {
+  int64_t ref_day = floordiv(ref_local_us, DAY_US);
+  int64_t ry, rm, rd;
+  ol_civil_from_days(ref_day, &ry, &rm, &rd);
+  int found = 0;
+  int64_t best_dist = 0, best = 0;
+  for (int64_t y = ry - 1; y <= ry + 1; y++) {
+    int ok;
+    int64_t dd = date_days(y, month, day, &ok);
+    if (!ok) continue;
+    int64_t dist = dd > ref_day ? dd - ref_day : ref_day - dd;
+    if (!found || dist < best_dist) { found = 1; best_dist = dist; best = dd; }
+  }
+  if (!found) return ol_journal_date_us(ref_local_us, day, sod_us);
+  return best * DAY_US + sod_us;
+}
+
+int ol_journal_hint_date_us(int month, int day, int64_t sod_us, int year, int64_t mtime_local_us, int has_mtime,
+                            int64_t* out) {
+  int ok;
+  if (year) {
+    int64_t dd = date_days(year, month, day, &ok);
+    if (!ok) return 0;
+    *out = dd * DAY_US + sod_us;
+    return 1;
+  }
+  if (!has_mtime) return 0;
+  int64_t limit = floordiv(mtime_local_us, DAY_US) + 1, y, m, d;
+  ol_civil_from_days(limit, &y, &m, &d);
+  for (int64_t yy = y; yy > y - 8; yy--) {
+    int64_t dd = date_days(yy, month, day, &ok);
+    if (ok && dd <= limit) {
+      *out = dd * DAY_US + sod_us;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* ---- numbers ----------------------------------------------------------------------------------- */
 
 int ol_duration_ms(const char* s, size_t n, double* out) {

@@ -38,6 +38,12 @@ int64_t ol_civil_us(int y, int mo, int d, int h, int mi, int s, int64_t frac_us)
 int64_t ol_frac_us(const char* p, size_t n);
 int64_t ol_round_offset(int64_t seconds);
 int64_t ol_journal_date_us(int64_t ref_local_us, int day, int64_t sod_us);
+/* with the month known (from its name): the year nearest the reference */
+int64_t ol_journal_month_date_us(int64_t ref_local_us, int month, int day, int64_t sod_us);
+/* with no reference: in `year` when non-zero, else the latest date no later than the day after the
+ * file's modification time; 1 and *out set, or 0 when neither is known or the date cannot exist */
+int ol_journal_hint_date_us(int month, int day, int64_t sod_us, int year, int64_t mtime_local_us, int has_mtime,
+                            int64_t* out);
 
 /* read exactly k digits at s[i..]; -1 if not digits */
 static inline int digits_at(const char* s, size_t n, size_t i, int k) {

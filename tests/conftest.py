@@ -191,7 +191,10 @@ def tables_pylist(t) -> dict[str, list[dict]]:
 
 
 def assert_tables_equal(got, want, label: str = "") -> None:
-    """Table-by-table equality of two reads, with the first differing row in the message."""
+    """Table-by-table equality of two reads, with the first differing row in the message; and the
+    same input errors (read with `on_error`)."""
+    errs = [[(e.path, e.reason) for e in t.errors] for t in (got, want)]
+    assert errs[0] == errs[1], f"{label} errors differ: {errs[0]} vs {errs[1]}"
     for name in TABLE_NAMES:
         g, w = got[name].to_pylist(), want[name].to_pylist()
         if g != w:

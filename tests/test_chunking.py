@@ -22,6 +22,10 @@ read_module = importlib.import_module("ollalog.read")  # `ollalog.read` is the f
 ONE_BYTE_MAX = 256 * 1024  # 1-byte chunks only for small files
 
 
+def _keep(e) -> None:
+    """on_error: keep reading; the errors are compared through Tables.errors."""
+
+
 def _cases(size: int) -> list[tuple[int, int | None]]:
     cases = [(7, None), (4096, 3), (7, 3)]
     if size <= ONE_BYTE_MAX:
@@ -30,9 +34,9 @@ def _cases(size: int) -> list[tuple[int, int | None]]:
 
 
 def _check_chunkings(path: str, size: int) -> None:
-    whole = ollalog.read(path, engine="python", chunk_size=max(size, 1) + 1)
+    whole = ollalog.read(path, engine="python", chunk_size=max(size, 1) + 1, on_error=_keep)
     for chunk, batch in _cases(size):
-        got = ollalog.read(path, engine="python", chunk_size=chunk, batch_rows=batch)
+        got = ollalog.read(path, engine="python", chunk_size=chunk, batch_rows=batch, on_error=_keep)
         assert [(e.path, e.reason) for e in got.errors] == [(e.path, e.reason) for e in whole.errors], \
             f"chunk_size={chunk} batch_rows={batch}"
         assert_tables_equal(got, whole, f"chunk_size={chunk} batch_rows={batch}:")
@@ -57,10 +61,10 @@ def _rechunked(size: int):
 
 
 def _check_engine_chunkings(path: str, size: int) -> None:
-    whole = ollalog.read(path, engine="python")
+    whole = ollalog.read(path, engine="python", on_error=_keep)
     for chunk, batch in _cases(size):
         with _rechunked(chunk):
-            got = ollalog.read(path, engine="python", batch_rows=batch)
+            got = ollalog.read(path, engine="python", batch_rows=batch, on_error=_keep)
         assert_tables_equal(got, whole, f"engine fed {chunk}-byte chunks, batch_rows={batch}:")
 
 
@@ -127,10 +131,10 @@ def test_generated_logs_chunking_small_max_line(data, max_line):
         p = os.path.join(d, "server.log")
         with open(p, "wb") as f:
             f.write(data)
-        whole = ollalog.read(p, engine="python", max_line=max_line)
+        whole = ollalog.read(p, engine="python", max_line=max_line, on_error=_keep)
         for chunk, batch in [(1, None), (7, 3)]:
             with _rechunked(chunk):
-                got = ollalog.read(p, engine="python", max_line=max_line, batch_rows=batch)
+                got = ollalog.read(p, engine="python", max_line=max_line, batch_rows=batch, on_error=_keep)
             assert_tables_equal(got, whole, f"max_line={max_line} chunk_size={chunk} batch_rows={batch}:")
 
 

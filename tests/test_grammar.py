@@ -136,7 +136,8 @@ def ev(**kw) -> dict:
     """An expected events row (without `file`): defaults of a plain slog line of host h1; a record
     ends on the line it starts on unless `end_line` says otherwise."""
     row = {"line": 1, "host": "h1", "time": None, "level": None, "source": None, "msg": None, "attrs": [],
-           "kind": "slog", "event": None, "pid": None, "transport": "plain", "truncated": False, "end_line": None}
+           "kind": "slog", "event": None, "pid": None, "transport": "plain", "truncated": False, "end_line": None,
+           "prefix_time": None}
     for k in kw:
         assert k in row, k
     row.update(kw)
@@ -147,7 +148,8 @@ def ev(**kw) -> dict:
 
 def rq(**kw) -> dict:
     row = {"line": 1, "host": "h1", "time": None, "status": None, "latency_ms": None, "client": None,
-           "method": None, "path": None, "pid": None, "transport": "plain", "truncated": False}
+           "method": None, "path": None, "pid": None, "transport": "plain", "truncated": False,
+           "prefix_time": None}
     for k in kw:
         assert k in row, k
     row.update(kw)
@@ -208,8 +210,8 @@ def test_journald_locales(read_bytes, prefix, date, ymd):
     t = read_bytes(data)
     j = dict(host="host1", pid=1234, transport="journald")
     assert rows(t.events) == [
-        listening(time=utc(*ymd, 8, 0, 0, 123000), **j),
-        offloaded(line=2, time=utc(*ymd, 8, 0, 5), **j),   # the prefix time, offset learnt from line 1
+        listening(time=utc(*ymd, 8, 0, 0, 123000), prefix_time=f"{prefix} 10:00:01", **j),
+        offloaded(line=2, time=utc(*ymd, 8, 0, 5), prefix_time=f"{prefix} 10:00:05", **j),  # offset from line 1
     ]
     assert counts(t) == {"physical": 2, "parsed": 2, "slog": 1, "llama": 1}
     ln = line_row(t)
@@ -218,7 +220,7 @@ def test_journald_locales(read_bytes, prefix, date, ymd):
 
 def test_journald_without_hostname(read_bytes):
     t = read_bytes(f"Apr 27 10:00:01 ollama[1234]: {SLOG}\n".encode())
-    assert rows(t.events) == [listening(pid=1234, transport="journald")]
+    assert rows(t.events) == [listening(pid=1234, transport="journald", prefix_time="Apr 27 10:00:01")]
     assert line_row(t)["host"] == "h1"  # the folder, as no prefix names a host
 
 
@@ -240,17 +242,93 @@ def test_journald_year_from_nearest_slog_line(read_bytes):
     t = read_bytes(data)
     j = dict(host="host1", pid=1234, transport="journald")
     assert rows(t.events) == [
-        offloaded(time=utc(2025, 12, 31, 22, 59, 59), **j),
-        ev(line=2, time=utc(2025, 12, 31, 23, 0, 0, 500000), level="INFO", source="x.go:1", msg="first", **j),
+        offloaded(time=utc(2025, 12, 31, 22, 59, 59), prefix_time="d\u00e9c. 31 23:59:59", **j),
+        ev(line=2, time=utc(2025, 12, 31, 23, 0, 0, 500000), level="INFO", source="x.go:1", msg="first",
+           prefix_time="janv. 01 00:00:01", **j),
     ]
     assert line_row(t)["time_unresolved"] == 0
 
 
-def test_journald_without_any_dated_line(read_bytes):
-    t = read_bytes(f"Apr 27 10:00:05 host1 ollama[1234]: {LLAMA}\n".encode())
-    assert rows(t.events) == [offloaded(host="host1", pid=1234, transport="journald")]
+def test_journald_month_name_beats_nearest_day(read_bytes):
+    """With the month's name known, a prefix two months from the slog line keeps its own month."""
+    data = (f"Feb 20 10:00:05 host1 ollama[1234]: {LLAMA}\n"
+            "Apr 27 10:00:01 host1 ollama[1234]: time=2025-04-27T10:00:00.500+02:00 level=INFO source=x.go:1 msg=m\n"
+            ).encode()
+    t = read_bytes(data)
+    assert [r["time"] for r in rows(t.events)] == [utc(2025, 2, 20, 8, 0, 5), utc(2025, 4, 27, 8, 0, 0, 500000)]
+
+
+JOURNAL_ONLY = (f"Dec 30 23:59:58 host1 ollama[1234]: {LLAMA}\n"
+                f"Dec 31 10:00:05 host1 ollama[1234]: {LLAMA}\n"
+                f"Jan 02 08:00:00 host1 ollama[1234]: {LLAMA}\n").encode()
+
+
+def _set_mtime(path, *ymd_hms):
+    ts = utc(*ymd_hms).timestamp()
+    import os
+    os.utime(path, (ts, ts))
+
+
+def test_journald_year_from_mtime(log_file, engine):
+    """No absolute time anywhere: the year is the one that puts the file's first line at or before the
+    file's modification time, and later lines roll over into the next year; times are taken as UTC."""
+    p = log_file(JOURNAL_ONLY)
+    _set_mtime(p, 2025, 1, 2, 9, 0, 0)
+    t = ollalog.read(str(p), engine=engine)
+    j = dict(host="host1", pid=1234, transport="journald")
+    assert rows(t.events) == [
+        offloaded(time=utc(2024, 12, 30, 23, 59, 58), prefix_time="Dec 30 23:59:58", **j),
+        offloaded(line=2, time=utc(2024, 12, 31, 10, 0, 5), prefix_time="Dec 31 10:00:05", **j),
+        offloaded(line=3, time=utc(2025, 1, 2, 8, 0, 0), prefix_time="Jan 02 08:00:00", **j),
+    ]
+    ln = line_row(t)
+    assert (ln["time_unresolved"], ln["tz_assumed"]) == (0, True)
+    assert (ln["first_time"], ln["last_time"]) == (utc(2024, 12, 30, 23, 59, 58), utc(2025, 1, 2, 8, 0, 0))
+    _set_mtime(p, 2025, 12, 31, 12, 0, 0)  # a mtime in the first line's year
+    t = ollalog.read(str(p), engine=engine)
+    assert [r["time"].year for r in rows(t.events)] == [2025, 2025, 2026]
+
+
+def test_journald_year_option_beats_mtime(log_file, engine):
+    p = log_file(JOURNAL_ONLY)
+    _set_mtime(p, 2025, 1, 2, 9, 0, 0)
+    t = ollalog.read(str(p), engine=engine, year=2019)
+    assert [r["time"] for r in rows(t.events)] == [utc(2019, 12, 30, 23, 59, 58), utc(2019, 12, 31, 10, 0, 5),
+                                                   utc(2020, 1, 2, 8, 0, 0)]
+    assert line_row(t)["time_unresolved"] == 0
+
+
+def test_journald_year_option_does_not_override_the_log(log_file, engine):
+    """--year only dates lines the log itself cannot: a slog time in the file wins."""
+    data = (f"Apr 27 10:00:01 host1 ollama[1234]: {SLOG}\nApr 27 10:00:05 host1 ollama[1234]: {LLAMA}\n").encode()
+    t = ollalog.read(str(log_file(data)), engine=engine, year=2019)
+    assert [r["time"] for r in rows(t.events)] == [T0, utc(2025, 4, 27, 8, 0, 5)]
+
+
+def test_journald_unknown_month_without_any_dated_line(read_bytes):
+    """A month name no locale uses, and no absolute time: the line stays undated and is counted."""
+    t = read_bytes(f"Xyzzy 27 10:00:05 host1 ollama[1234]: {LLAMA}\n".encode())
+    assert rows(t.events) == [offloaded(host="host1", pid=1234, transport="journald",
+                                        prefix_time="Xyzzy 27 10:00:05")]
     ln = line_row(t)
     assert (ln["time_unresolved"], ln["first_time"], ln["last_time"]) == (1, None, None)
+
+
+def test_journald_stdin_takes_the_year_of_now(tmp_path):
+    """On stdin (journalctl | ollalog parse -) there is no file: the year is the one of now."""
+    import datetime as dt
+    import pyarrow.parquet as pq
+    from conftest import run_cli
+    out = tmp_path / "out"
+    today = dt.datetime.now(dt.timezone.utc)
+    prefix = today.strftime("%b %d %H:%M:%S") if today.strftime("%b") in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                                                         "Aug", "Sep", "Oct", "Nov", "Dec") else None
+    assert prefix is not None  # the C locale of the test process
+    p = run_cli("parse", "-", "-q", "-o", out, input=f"{prefix} host1 ollama[1]: {LLAMA}\n".encode())
+    assert p.returncode == 0, p.stderr
+    (row,) = pq.read_table(out / "events.parquet").to_pylist()
+    assert row["prefix_time"] == prefix
+    assert abs((row["time"] - today).total_seconds()) < 120
 
 
 def test_journalctl_short_iso(read_bytes):
@@ -802,3 +880,32 @@ def test_unknown_lines_kept_by_both_engines(log_file, engine):
     got = []
     list(read_batches([str(log_file(data))], engine=engine, on_unknown=lambda f, l, t: got.append((l, t))))
     assert got == [(2, "nobody prints this"), (4, "nor this 42"), (6, "a docker line nobody knows")]
+
+
+APT_HISTORY = b"""
+Start-Date: 2025-06-24  14:36:25
+Commandline: apt-get -qqy upgrade
+Requested-By: admin (1000)
+Upgrade: libsystemd0:amd64 (252.36-1~deb12u1, 252.38-1~deb12u1), libudev1:amd64 (252.36-1~deb12u1, 252.38-1~deb12u1)
+End-Date: 2025-06-24  14:36:25
+
+Start-Date: 2025-06-24  14:36:29
+Commandline: apt-get install -qqy curl git
+Install: libssh2-1:amd64 (1.10.0-3+b1, automatic), curl:amd64 (7.88.1-10+deb12u12)
+Remove: nano:amd64 (7.2-1)
+Purge: vim-tiny:amd64 (2:9.0.1378-2)
+End-Date: 2025-06-24  14:37:04
+"""
+
+
+def test_apt_history_is_not_llama_output(read_bytes):
+    """`Word: text` lines of other programs are not llama.cpp `function: message` lines."""
+    t = read_bytes(APT_HISTORY)
+    ln = line_row(t)
+    assert (ln["llama"], ln["parsed"], ln["unknown"]) == (0, 0, ln["physical"])
+    assert t.events.num_rows == 0
+
+
+def test_llama_function_lines_still_parse(read_bytes):
+    t = read_bytes(b"llm_load_print_meta: n_ctx_train = 131072\n_ggml_init: x\nggml_cuda_init: found 1 CUDA devices:\n")
+    assert counts(t) == {"physical": 3, "parsed": 3, "llama": 3}

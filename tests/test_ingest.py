@@ -441,12 +441,12 @@ def test_ingest_command(tmp_path):
     p = run_cli("sql", "--data", root, "SELECT count(*) AS n FROM loads", "--format", "json")
     assert json.loads(p.stdout) == [{"n": 5}]
     p = run_cli("ingest", "-", "--to", root)
-    assert p.returncode == 1 and "ingest reads files, not stdin" in p.stderr
+    assert p.returncode == 2 and "ingest reads files, not stdin" in p.stderr
     p = run_cli("ingest", tmp_path / "missing.log", *logs, "--to", root)
     assert p.returncode == 1 and "no such file or directory" in p.stderr and "unchanged 2" in p.stdout
     (tmp_path / "afile").write_text("x")
     p = run_cli("ingest", *logs, "--to", tmp_path / "afile")
-    assert p.returncode == 1 and "not a directory" in p.stderr
+    assert p.returncode == 2 and "not a directory" in p.stderr
     p = run_cli("ingest", *logs)
     assert p.returncode == 2
 

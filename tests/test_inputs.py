@@ -72,7 +72,9 @@ def _truncated_gz(tmp_path):
 
 def test_truncated_gz_reports_the_cut(tmp_path, engine):
     p, _ = _truncated_gz(tmp_path)
-    t = ollalog.read(str(p), engine=engine)
+    seen = []
+    t = ollalog.read(str(p), engine=engine, on_error=seen.append)
+    assert seen == t.errors
     assert [e.path for e in t.errors] == [str(p)]
     assert [e.reason for e in t.errors] == ["truncated gzip stream (read up to the cut)"]
     (ln,) = t.lines.to_pylist()
@@ -84,7 +86,7 @@ def test_truncated_gz_reports_the_cut(tmp_path, engine):
 def test_truncated_gz_keeps_what_was_read(tmp_path, engine, chunk_size):
     p, readable = _truncated_gz(tmp_path)
     kw = {} if chunk_size is None else {"chunk_size": chunk_size}
-    t = ollalog.read(str(p), engine=engine, **kw)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None, **kw)
     (ln,) = t.lines.to_pylist()
     assert ln["bytes"] == len(readable)
     assert ln["physical"] == physical_lines(readable)
@@ -103,7 +105,7 @@ def test_truncated_zst_keeps_what_was_read_and_reports_the_cut(tmp_path, engine,
     p.parent.mkdir()
     p.write_bytes(cut)
     kw = {} if chunk_size is None else {"chunk_size": chunk_size}
-    t = ollalog.read(str(p), engine=engine, **kw)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None, **kw)
     assert [(e.path, e.reason) for e in t.errors] == [(str(p), "truncated zstd stream (read up to the cut)")]
     (ln,) = t.lines.to_pylist()
     assert ln["error"] == "truncated zstd stream (read up to the cut)"
@@ -129,39 +131,79 @@ def test_corrupt_gz_reports_error(tmp_path, engine):
     p = tmp_path / "h1" / "bad.log.gz"
     p.parent.mkdir()
     p.write_bytes(bytes(gz))
-    t = ollalog.read(str(p), engine=engine)
+    t = ollalog.read(str(p), engine=engine, on_error=lambda e: None)
     assert [e.path for e in t.errors] == [str(p)]
     assert t.lines.column("error").to_pylist()[0].startswith("corrupt gzip data")
 
 
 def test_directory_expands_recursively(tmp_path, engine):
     root = tmp_path / "logs"
-    (root / "a").mkdir(parents=True)
-    (root / "b" / "sub").mkdir(parents=True)
+    (root / "node-a1").mkdir(parents=True)
+    (root / "b" / "gpu2").mkdir(parents=True)
     (root / ".hidden").mkdir()
     (root / "top.log").write_bytes(SEED_LOG)
-    (root / "a" / "server.log").write_bytes(SEED_LOG)
-    (root / "a" / "server-1.log.gz").write_bytes(gzip.compress(SEED_LOG))
-    (root / "b" / "sub" / "ollama.txt").write_bytes(SEED_LOG)
+    (root / "node-a1" / "server.log").write_bytes(SEED_LOG)
+    (root / "node-a1" / "server-1.log.gz").write_bytes(gzip.compress(SEED_LOG))
+    (root / "b" / "gpu2" / "ollama.txt").write_bytes(SEED_LOG)
     (root / "b" / "notes.md").write_bytes(b"# not a log\n")
     (root / ".hidden" / "x.log").write_bytes(SEED_LOG)
     (root / ".dotfile.log").write_bytes(SEED_LOG)
     t = ollalog.read(str(root), engine=engine)
     assert t.errors == []
-    expect = [root / "top.log", root / "a" / "server-1.log.gz", root / "a" / "server.log",
-              root / "b" / "sub" / "ollama.txt"]
+    expect = [root / "top.log", root / "b" / "gpu2" / "ollama.txt", root / "node-a1" / "server-1.log.gz",
+              root / "node-a1" / "server.log"]
     assert t.lines.column("file").to_pylist() == [str(p) for p in expect]
-    assert t.lines.column("host").to_pylist() == ["logs", "a", "a", "sub"]
+    assert t.lines.column("host").to_pylist() == [None, "gpu2", "node-a1", "node-a1"]
     assert t.lines.column("physical").to_pylist() == [SEED_LOG_LINES] * 4
+
+
+def test_directory_reads_only_log_files(tmp_path, engine):
+    """The README's list: *.log, rotated *.log.N, *.gz, *.zst, *.txt; not .json, .jsonl, .out."""
+    d = tmp_path / "logs"
+    d.mkdir()
+    names = ["server.log", "server.log.1", "server-2.log", "app.log.3.gz", "old.zst", "notes.txt",
+             "server.json", "server.jsonl", "nohup.out", "server", "server.log.bak", "README.md"]
+    for n in names:
+        (d / n).write_bytes(SEED_LOG)
+    t = ollalog.read(str(d), engine=engine)
+    read = sorted(os.path.basename(f) for f in t.lines.column("file").to_pylist())
+    assert read == sorted(["server.log", "server.log.1", "server-2.log", "app.log.3.gz", "old.zst", "notes.txt"])
+
+
+def test_sample_logs_directory_is_its_nine_logs(engine):
+    from conftest import SAMPLE_DIR
+    t = ollalog.read(str(SAMPLE_DIR), engine=engine)
+    assert t.errors == []
+    assert sorted(os.path.basename(f) for f in t.lines.column("file").to_pylist()) == sorted(
+        p.name for p in SAMPLE_DIR.glob("*.log"))
+    assert t.lines.num_rows == 9
+    assert sum(t.lines.column("unknown").to_pylist()) < sum(t.lines.column("parsed").to_pylist())
+
+
+def test_same_file_given_twice_is_read_once(tmp_path, engine):
+    d = tmp_path / "h1"
+    d.mkdir()
+    a = d / "server.log"
+    a.write_bytes(SEED_LOG)
+    (d / "link.log").symlink_to(a)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        t = ollalog.read(["h1/server.log", "h1/server.log", "./h1/server.log", str(a), "h1", "h1/link.log",
+                          "h1/*.log"], engine=engine)
+    finally:
+        os.chdir(cwd)
+    assert t.lines.column("file").to_pylist() == ["h1/server.log"]
+    assert t.loads.num_rows == 1
 
 
 def test_directory_without_logs_is_an_error(tmp_path, engine):
     d = tmp_path / "empty"
     d.mkdir()
     (d / "README.md").write_text("nothing\n")
-    t = ollalog.read(str(d), engine=engine)
+    t = ollalog.read(str(d), engine=engine, on_error=lambda e: None)
     assert [(e.path, e.reason) for e in t.errors] == [
-        (str(d), "directory holds no log files (*.log, *.gz, *.zst, *.txt)")]
+        (str(d), "directory holds no log files (*.log, *.log.N, *.gz, *.zst, *.txt)")]
     assert t.lines.num_rows == 0
 
 
@@ -179,7 +221,7 @@ def test_glob(tmp_path, engine):
 
 def test_glob_matching_nothing(tmp_path, engine):
     pattern = str(tmp_path / "*.nothing")
-    t = ollalog.read(pattern, engine=engine)
+    t = ollalog.read(pattern, engine=engine, on_error=lambda e: None)
     assert [(e.path, e.reason) for e in t.errors] == [(pattern, "no file matches this pattern")]
 
 
@@ -278,3 +320,41 @@ def test_file_names_are_kept_as_given(tmp_path, engine):
     assert t.lines.column("file").to_pylist() == [os.path.join("h1", "server.log")]
     assert set(t.events.column("file").to_pylist()) == {os.path.join("h1", "server.log")}
     assert t.lines.column("host").to_pylist() == ["h1"]
+
+
+@pytest.mark.parametrize("name, host", [
+    ("gpu-box-7", True), ("node3", True), ("h1", True), ("ollama-0", True), ("ip-10-0-0-12", True),
+    ("server1.example.com", True), ("GPU01", True),
+    ("logs", False), ("sample_logs", False), ("heldout", False), ("2025-01-30", False), ("ollama-logs", False),
+    ("v0.5.7", False), ("0.12.3", False), ("backup-2024", False), ("my logs 2", False), ("alpha", False),
+    ("-x1", False), ("", False),
+])
+def test_looks_like_host(name, host):
+    from ollalog.inputs import looks_like_host
+    assert looks_like_host(name) is host
+
+
+def test_folder_hosts(tmp_path, engine):
+    """Folder names become hosts only when they look like hosts; the current directory never does."""
+    files = {}
+    for rel in ("sample_logs/a.log", "heldout/b.log", "logs/c.log", "gpu-box-7/d.log", "hosts/alpha/e.log",
+                "hosts/logs/f.log", "g.log", "gpu-box-7/h.log"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(SEED_LOG)
+        files[rel] = p
+    t = ollalog.read([str(files[r]) for r in files if r != "gpu-box-7/h.log"], engine=engine)
+    got = dict(zip(t.lines.column("file").to_pylist(), t.lines.column("host").to_pylist()))
+    assert got == {str(files["sample_logs/a.log"]): None, str(files["heldout/b.log"]): None,
+                   str(files["logs/c.log"]): None, str(files["gpu-box-7/d.log"]): "gpu-box-7",
+                   str(files["hosts/alpha/e.log"]): "alpha", str(files["hosts/logs/f.log"]): None,
+                   str(files["g.log"]): None}
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "gpu-box-7")  # the current directory is not a host, whatever its name
+    try:
+        t = ollalog.read(["h.log", str(files["gpu-box-7/d.log"])], engine=engine)
+    finally:
+        os.chdir(cwd)
+    assert t.lines.column("host").to_pylist() == [None, None]
+    t = ollalog.read(str(files["sample_logs/a.log"]), engine=engine, host="forced")
+    assert t.lines.column("host").to_pylist() == ["forced"]

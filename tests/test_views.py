@@ -74,7 +74,7 @@ def test_golden_facts(con):
             for r in vr] == [("llama3.1:8b", "llama3.3:70b", 34, 19.8)]
     burst = run("5xx-near-loads")
     assert [(r["host"], r["model"], r["errors"], r["statuses"]) for r in burst] == \
-        [("gpu-node-2", "llama3.3:70b", 4, "503"), ("sample_logs", "Meta Llama 3.1 8B Instruct", 1, "500")]
+        [("gpu-node-2", "llama3.3:70b", 4, "503"), (None, "Meta Llama 3.1 8B Instruct", 1, "500")]  # the folder sample_logs is not a host
     # a wider window reaches the 500 from the load 78 s before the second 0.6.8 load
     assert len(run("5xx-near-loads", window_s="100")) == 3
     cpu = run("cpu-fallbacks")
@@ -84,7 +84,7 @@ def test_golden_facts(con):
     assert cpu[0]["num_ctx_full_gpu"] == 6323
     ttl = {(r["host"], r["time"]): r["seconds_to_start"] for r in run("time-to-load")}
     assert ttl[("gpubox", "2025-01-28T08:31:31.667000Z")] == 33.63   # 09:31:31.667 +01:00 to 09:32:05.295
-    assert ttl[("sample_logs", "2025-05-10T08:12:44.118000Z")] is None  # the OOM never started
+    assert ttl[(None, "2025-05-10T08:12:44.118000Z")] is None  # the OOM never started
 
 
 def test_connect_registers_without_copying(sample_tables):
@@ -115,15 +115,15 @@ def test_load_models_names(con):
 
 
 def test_many_hosts_are_one_set_of_views(tmp_path):
-    for h in ("node-a", "node-b", "node-c"):
+    for h in ("node-1", "node-2", "node-3"):
         (tmp_path / h).mkdir()
         shutil.copy(REPO / "sample_logs" / "v0.13.1-windows-crlf.log", tmp_path / h / "server.log")
     con = views.connect(ollalog.read([str(tmp_path)]))
     got = con.execute("SELECT host, file, count(*) FROM loads GROUP BY ALL ORDER BY host").fetchall()
-    assert got == [(h, str(tmp_path / h / "server.log"), 1) for h in ("node-a", "node-b", "node-c")]
+    assert got == [(h, str(tmp_path / h / "server.log"), 1) for h in ("node-1", "node-2", "node-3")]
     q = views.query("loads-by-model")
     hosts = [r[0] for r in views.run(con, q.sql).fetchall()]
-    assert hosts == ["node-a", "node-b", "node-c"]
+    assert hosts == ["node-1", "node-2", "node-3"]
 
 
 def test_parameters_are_bound_not_formatted(con):

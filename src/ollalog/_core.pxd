@@ -50,6 +50,8 @@ cdef extern from "ollalog.h" nogil:
                              size_t host_len, int force_host, ol_error* err)
     int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host,
                               size_t host_len, int force_host, const ol_position* at, ol_error* err)
+    int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err)
+    int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err)
     int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err)
     int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err)
     void ol_engine_position(const ol_engine* e, ol_position* out)

@@ -8,7 +8,7 @@ from libc.stdlib cimport calloc, free
 import pyarrow as pa
 
 from . import schema as S
-from .formats import MATCHES, SCOPES, load_rules
+from .formats import MATCHES, SCOPES, load_months, load_rules
 
 FILE_STATS = ("bytes", "physical", "parsed", "unknown", "malformed", "blank", "continued",
               "invalid_utf8", "oversized", "slog", "log", "gin", "runner", "llama", "probe",
@@ -51,7 +51,8 @@ cdef class Engine:
     cdef list transports
     cdef bint in_file
 
-    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False):
+    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False,
+                  months=None):
         cdef ol_error err
         cdef ol_options opt
         cdef int n = 0
@@ -64,6 +65,9 @@ cdef class Engine:
             text = r.text.encode()
             check(ol_engine_add_rule(self.e, ev, len(ev), SCOPES.index(r.scope), MATCHES.index(r.match),
                                      text, len(text), &err), &err)
+        for name, month in (months if months is not None else load_months()).items():
+            b = name.encode()
+            check(ol_engine_add_month(self.e, b, len(b), month, &err), &err)
         cdef const char* const* v = ol_kind_names(&n)
         self.kinds = _names(v, n)
         v = ol_transport_names(&n)
@@ -75,7 +79,7 @@ cdef class Engine:
     def __dealloc__(self):
         ol_engine_free(self.e)
 
-    def begin_file(self, str name, host=None, bint force_host=False, dict at=None):
+    def begin_file(self, str name, host=None, bint force_host=False, year=None, mtime_us=None, dict at=None):
         """Start a file; `at` (a position() of an earlier read of it) goes on from where that stopped."""
         cdef ol_error err
         cdef ol_position pos
@@ -99,6 +103,8 @@ cdef class Engine:
             pos.has_ref = at["ref_us"] is not None
             pos.ref_us = at["ref_us"] or 0
             check(ol_engine_resume_file(self.e, b, len(b), hp, hn, force_host, &pos, &err), &err)
+        check(ol_engine_date_hint(self.e, year or 0, mtime_us if mtime_us is not None else 0,
+                                  mtime_us is not None, &err), &err)
         self.in_file = True
 
     def position(self):

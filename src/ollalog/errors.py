@@ -15,5 +15,16 @@ class InputError(OllalogError, OSError):
         self.reason = reason
 
 
+class OutputError(OllalogError, OSError):
+    """An output that cannot be written: a folder that cannot be made, a file that cannot be created."""
+
+    def __init__(self, path: str, reason):
+        if isinstance(reason, OSError):
+            reason = (reason.strerror or str(reason)).lower()
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 class UsageError(OllalogError, ValueError):
     """Arguments that cannot work together."""

@@ -295,6 +295,7 @@ def _ingest_file_in(root: str, task: _Task, engine: str, tmp: str) -> FileResult
             status = "reread"    # another version's snapshot: the file is read anew under its id
     raw, _ = open_source(src)
     st = os.fstat(raw.fileno())
+    src = Source(task.name, task.path, task.host, st.st_size, st.st_mtime)  # the mtime dates year-less lines
     if (st.st_dev, st.st_ino) != task.key:
         raw.close()
         return FileResult(task.name, "error", task.file_id, error="replaced while being ingested; run ingest again")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import glob
 import os
+import re
 import stat
 import sys
 import zlib
@@ -20,7 +21,20 @@ from .errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 4 << 20
-LOG_SUFFIXES = (".log", ".txt", ".out", ".gz", ".zst", ".json", ".jsonl")
+# What a directory contributes: these names, plus rotated logs (`server.log.1`); hidden names are skipped.
+# A file named explicitly is read whatever its name.
+LOG_SUFFIXES = (".log", ".txt", ".gz", ".zst")
+ROTATED = re.compile(r"\.log\.\d+$")
+LOG_GLOBS = "*.log, *.log.N, *.gz, *.zst, *.txt"
+
+# Host names from folders: a folder name is a host only when it looks like one (see folder_host).
+HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+VERSION = re.compile(r"v?\d+(?:\.\d+)+(?:-\S*)?", re.I)
+GENERIC_FOLDERS = frozenset("""
+    log logs logfiles var tmp temp data home root srv opt usr etc downloads desktop documents
+    sample samples test tests fixtures corpus heldout archive archives backup backups old new current
+    latest out output outputs input inputs export exports dump dumps run runs
+""".split())
 
 
 @dataclass
@@ -30,15 +44,49 @@ class Source:
     path: str | None          # None for stdin
     host: str | None
     size: int | None = None   # on-disk size, for progress
+    mtime: float | None = None  # modification time (seconds since the epoch), dates year-less lines
 
     @property
     def is_stdin(self) -> bool:
         return self.path is None
 
 
-def _folder_host(path: str) -> str | None:
-    folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
-    return folder or None
+def looks_like_host(name: str) -> bool:
+    """Whether a folder name reads as a host name rather than as a generic folder.
+
+    Yes for `gpu-box-7`, `node3`, `ollama-0`, `ip-10-0-0-12`, `server1.example.com`: a valid host
+    name (letters, digits, hyphens and dots) with at least one letter and one digit, that is not a
+    version (`v0.5.7`) and has no generic word (`logs`, `backup`, `sample`...) as a part. No for
+    `logs`, `sample_logs`, `heldout`, `2025-01-30`, `ollama-logs`. A plain word is a host only under
+    a folder named `hosts`, `nodes`, `machines` or `servers` (`hosts/alpha/server.log`).
+    """
+    if not name or len(name) > 253 or not HOSTNAME.fullmatch(name) or VERSION.fullmatch(name):
+        return False
+    if not any(c.isalpha() for c in name) or not any(c.isdigit() for c in name):
+        return False
+    return not any(part.lower() in GENERIC_FOLDERS for part in re.split(r"[-.]", name))
+
+
+def folder_host(path: str) -> str | None:
+    """The default host of a file from its folder, or None (see `looks_like_host`).
+
+    The current directory is never a host; a plain word (`alpha`) is one only inside a folder named
+    `hosts`, `nodes`, `machines` or `servers`.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        if folder == os.getcwd():
+            return None
+    except OSError:  # the current directory was removed
+        pass
+    name = os.path.basename(folder)
+    if looks_like_host(name):
+        return name
+    parent = os.path.basename(os.path.dirname(folder)).lower()
+    if parent in ("hosts", "nodes", "machines", "servers") and HOSTNAME.fullmatch(name or "-") \
+            and any(c.isalpha() for c in name) and name.lower() not in GENERIC_FOLDERS:
+        return name
+    return None
 
 
 def _looks_like_log(name: str) -> bool:
@@ -46,19 +94,33 @@ def _looks_like_log(name: str) -> bool:
     if base.startswith("."):
         return False
     low = base.lower()
-    if any(low.endswith(s) for s in LOG_SUFFIXES):
-        return True
-    # rotated logs: server.log.1, server-2.log, app.log.3.gz
-    return ".log." in low or low.startswith("server")
+    return low.endswith(LOG_SUFFIXES) or bool(ROTATED.search(low))
 
 
 def resolve(paths: list[str], host: str | None = None) -> tuple[list[Source], list[InputError]]:
-    """Expand the user's paths. Returns the sources to read and the errors of those that cannot be."""
+    """Expand the user's paths into the sources to read, and the errors of those that cannot be.
+
+    A directory contributes its log files (LOG_GLOBS), recursively, hidden names skipped; a glob its
+    matches; `-` stdin. The same file reached twice (named twice, by two paths, or through a
+    directory and by name) is read once, where it first appears.
+    """
     sources: list[Source] = []
     errors: list[InputError] = []
+    seen: set = set()
+
+    def add(name: str, st: os.stat_result | None) -> None:
+        key = (st.st_dev, st.st_ino) if st is not None else name
+        if key in seen:
+            return
+        seen.add(key)
+        if st is None:
+            sources.append(Source(name, None, host))
+        else:
+            sources.append(Source(name, name, host or folder_host(name), st.st_size, st.st_mtime))
+
     for p in paths:
         if p == "-":
-            sources.append(Source("<stdin>", None, host))
+            add("<stdin>", None)
             continue
         matches = [p]
         if not os.path.exists(p) and glob.has_magic(p):
@@ -81,19 +143,15 @@ def resolve(paths: list[str], host: str | None = None) -> tuple[list[Source], li
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                     found += [os.path.join(root, f) for f in sorted(files) if _looks_like_log(f)]
                 if not found:
-                    errors.append(InputError(m, "directory holds no log files (*.log, *.gz, *.zst, *.txt)"))
+                    errors.append(InputError(m, f"directory holds no log files ({LOG_GLOBS})"))
                 for f in found:
-                    sources.append(Source(f, f, host or _folder_host(f), _size(f)))
+                    try:
+                        add(f, os.stat(f))
+                    except OSError as e:
+                        errors.append(InputError(f, e.strerror or str(e)))
             else:
-                sources.append(Source(m, m, host or _folder_host(m), st.st_size))
+                add(m, st)
     return sources, errors
-
-
-def _size(path: str) -> int | None:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return None
 
 
 def open_source(src: Source):

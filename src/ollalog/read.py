@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +29,19 @@ TAIL_BYTES = 4096  # the last bytes read that FileRead keeps (a resumed read che
 
 @dataclass
 class Tables:
-    """The five tables of a read, plus the inputs that could not be read."""
+    """What `read()` returns: five `pyarrow.Table`s and the inputs that could not be read.
+
+    events    every parsed line that is not a request (slog, Go log, runner, llama.cpp, ...)
+    requests  every `[GIN]` access line
+    loads     one row per model load attempt: placement, layers, context, memory figures
+    gpus      GPU inventory lines (the server's and the runner's)
+    lines     one row per file: its line accounting (parsed + unknown + malformed = physical)
+    errors    the `InputError`s passed to `on_error` (empty when `on_error` was not given)
+
+    `ollalog.describe(name)` or `ollalog parse --schema` lists each table's columns. The tables
+    are Arrow: `t.loads.to_pylist()`, `t.loads.to_pandas()` (with the `[pandas]` extra), or
+    DuckDB (`duckdb.sql("SELECT ... FROM loads")` with `loads = t.loads`).
+    """
     events: pa.Table
     requests: pa.Table
     loads: pa.Table
@@ -37,9 +50,13 @@ class Tables:
     errors: list = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pa.Table:
+        """The table called `name` ("events", "requests", "loads", "gpus" or "lines")."""
+        if name not in S.TABLES:
+            raise KeyError(f"no table {name!r} (tables: {', '.join(S.TABLES)})")
         return getattr(self, name)
 
-    def items(self):
+    def items(self) -> list[tuple[str, pa.Table]]:
+        """(name, table) for the five tables, in the order of `ollalog.TABLES`."""
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
@@ -189,14 +206,14 @@ class FileRead:
 def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
               resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
               file_id: str | None = None, want: frozenset = ALL, named_only: bool = False,
-              on_unknown: Callable[[str, int, str], None] | None = None,
+              on_unknown: Callable[[str, int, str], None] | None = None, year: int | None = None,
               ) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
 
     `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
     bytes after the last newline unread (a line still being written); `raw` is the source already
     opened; `file_id` overrides the id its identity gives; `want`, `named_only` and `on_unknown`
-    (the engine must keep unknown lines) as in read_batches. Unreadable input ends the file early with `FileRead.error` set."""
+    (the engine must keep unknown lines) and `year` as in read_batches. Unreadable input ends the file early with `FileRead.error` set."""
     out = FileRead()
     offset = resume.at["offset"] if resume else 0
     pre: list[bytes] = []
@@ -224,7 +241,9 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
         out.file_id = file_id or file_id_of(out.device, out.inode, out.head)
         asm = Assembler(src.name)
     out.assembler = asm
-    eng.begin_file(src.name, src.host, force_host, at=resume.at if resume else None)
+    mtime = src.mtime if src.mtime is not None else time.time()  # stdin: the time of reading
+    eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),
+                   at=resume.at if resume else None)
     rest = bytearray()
     try:
         for data in itertools.chain(pre, it):
@@ -258,26 +277,49 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
     return out
 
 
-def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine: str = "c",
-                 chunk_size: int = CHUNK, batch_rows: int | None = None, max_line: int | None = None,
-                 on_error: Callable[[InputError], None] | None = None,
-                 on_progress: Callable[[int], None] | None = None,
-                 sources: list[Source] | None = None, tables: Iterable[str] | None = None,
-                 events: str = "all",
-                 on_unknown: Callable[[str, int, str], None] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """Yield (table name, RecordBatch) for every input, streaming.
+PathArg = Union[str, "os.PathLike[str]"]
 
-    `tables` names the tables to produce (default all five); `events="named"` keeps only the
-    catalogued events (those that feed `loads`), which is what `why` needs. Inputs that cannot be
-    read are reported through `on_error` (or raised when it is None) and skipped; a file cut short
-    (a truncated .gz) keeps what was read and reports the cut. `on_unknown(file, line, text)`
-    receives every line no grammar read (blank lines aside).
-    """
-    want, named_only = _wanted(tables, events)
-    if isinstance(paths, str):
+
+def _paths(paths) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    out = [os.fspath(p) for p in paths]
+    if not all(isinstance(p, str) for p in out):
+        raise UsageError("paths must be file names (str or os.PathLike), not bytes")
+    return out
+
+
+def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: int | None = None,
+                 engine: str = "c", on_error: Callable[[InputError], None] | None = None,
+                 on_progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK,
+                 batch_rows: int | None = None, max_line: int | None = None,
+                 tables: Iterable[str] | None = None, events: str = "all",
+                 sources: list[Source] | None = None,
+                 on_unknown: Callable[[str, int, str], None] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Read logs as a stream of `(table name, pyarrow.RecordBatch)` pairs, in bounded memory.
+
+    paths, host, year, engine, on_error, tables, events: as for `read()`; and
+      on_progress  called with the number of bytes of each chunk read (for a progress bar).
+      chunk_size   bytes read at a time (default 4 MiB).
+      batch_rows   rows per events/requests batch (default 65536).
+      max_line     bytes kept of one physical line; the rest is cut and counted (default 1 MiB).
+      sources      inputs already expanded by `ollalog.inputs.resolve()` (then `paths` is not
+                   expanded again).
+      on_unknown   called as on_unknown(file, line, text) for every line no grammar read (blank
+                   lines aside): what `ollalog parse --unknown` counts.
+
+    Batches of `events` and `requests` come as the parser fills them; `loads`, `gpus` and the
+    file's `lines` row follow at the end of each file. Errors: as for `read()`; a file cut short
+    yields what it held before the error is raised or reported.
+    """
+    names = _paths(paths)
+    want, named_only = _wanted(tables, events)
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999):
+        raise UsageError(f"year must be a whole year such as 2025, not {year!r}")
+    if chunk_size < 1:
+        raise UsageError(f"chunk_size must be at least 1, not {chunk_size!r}")
     if sources is None:
-        sources, errors = resolve(list(paths), host)
+        sources, errors = resolve(names, host)
         for e in errors:
             if on_error is None:
                 raise e
@@ -286,7 +328,7 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
     for src in sources:
         res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
                                    force_host=host is not None, want=want, named_only=named_only,
-                                   on_unknown=on_unknown)
+                                   on_unknown=on_unknown, year=year)
         if res.error is not None:
             if on_error is None:
                 raise res.error
@@ -300,12 +342,44 @@ def read_batches(paths: Iterable[str] | str, *, host: str | None = None, engine:
             yield "lines", _rows_batch("lines", [res.lines_row(src.name)])
 
 
-def read(paths: Iterable[str] | str, **kw) -> Tables:
-    """Read logs into five Arrow tables (events, requests, loads, gpus, lines)."""
+def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: int | None = None,
+         engine: str = "c", on_error: Callable[[InputError], None] | None = None,
+         on_progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK,
+         batch_rows: int | None = None, max_line: int | None = None,
+         tables: Iterable[str] | None = None, events: str = "all") -> Tables:
+    """Read Ollama server logs into five Arrow tables: events, requests, loads, gpus, lines.
+
+    paths     a file, directory (its *.log, *.log.N, *.gz, *.zst and *.txt files, recursively),
+              glob, or "-" for stdin; or a list of them. Gzip and zstd are recognised by content;
+              a file reached twice is read once.
+    host      the host of every row; default: the transport prefix's host (journald, compose),
+              else the file's folder when its name looks like a host (`gpu-box-7`, not `logs`).
+    year      the year of journald `Apr 19 16:54:17` prefixes when the log has no absolute time
+              to date them from; default: from the file's modification time.
+    engine    "c" (the compiled parser, default) or "python" (the reference parser: same tables,
+              slower).
+    on_error  called with each `ollalog.InputError` (a missing, unreadable, binary or truncated
+              input); that input is skipped (or kept up to the cut) and the rest is read, and the
+              errors are also in `Tables.errors`. Without it the first such error is raised.
+    tables    the tables to build (default all five); the others come back empty.
+    events    "all" (default) or "named": only the catalogued events, those that feed `loads`.
+    on_progress, chunk_size, batch_rows, max_line: see `read_batches()`.
+
+    Raises `ollalog.InputError` (an `OSError`) for an input that cannot be read unless `on_error`
+    is given, and `ollalog.UsageError` (a `ValueError`) for arguments that cannot work.
+    Example: `t = ollalog.read("server.log"); t.loads.to_pylist()`.
+    """
     errors: list[InputError] = []
-    kw.setdefault("on_error", errors.append)
+
+    def report(e: InputError) -> None:
+        errors.append(e)
+        on_error(e)
+
     parts: dict[str, list[pa.RecordBatch]] = {n: [] for n in S.TABLES}
-    for name, batch in read_batches(paths, **kw):
+    for name, batch in read_batches(paths, host=host, year=year, engine=engine,
+                                    on_error=report if on_error is not None else None,
+                                    on_progress=on_progress, chunk_size=chunk_size, batch_rows=batch_rows,
+                                    max_line=max_line, tables=tables, events=events):
         parts[name].append(batch)
     tables = {n: pa.Table.from_batches(b, schema=S.schema(n)) for n, b in parts.items()}
     return Tables(errors=errors, **tables)

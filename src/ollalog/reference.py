@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from . import schema as S
-from .formats import Catalogue, event_names, load_rules
-from .timeutil import (DAY_US, US, civil_us, frac_to_us, journal_date_us, round_offset,
-                       valid_civil)
+from .formats import Catalogue, event_names, load_months, load_rules
+from .timeutil import (DAY_US, US, civil_us, frac_to_us, journal_date_us, journal_hint_date_us,
+                       journal_month_date_us, round_offset, valid_civil)
 
 BATCH_ROWS = 65536
 MAX_LINE = 1 << 20
@@ -46,8 +46,8 @@ DESKTOP = _R(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: |$)")
 UNIXTS = _R(r"(\d{9,11})\.(\d{1,9}) ")
 MONO = _R(r"\[\s*\d+\.\d+\] ")
 JOURNAL = _R(
-    r"(?:[^\s\d]\S{0,9}(?: [^\s\d]\S{0,5})?|\d{1,2}[\u6708\uc6d4])\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})"
-    r"(?:\.(\d{1,9}))?\s+(?:([^\s\[\]]+)\s+)?([^\s\[\]]+)\[(\d+)\]:(?: |$)")
+    r"((?:[^\s\d]\S{0,9}(?: [^\s\d]\S{0,5})?|\d{1,2}[\u6708\uc6d4])\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})"
+    r"(?:\.(\d{1,9}))?)\s+(?:([^\s\[\]]+)\s+)?([^\s\[\]]+)\[(\d+)\]:(?: |$)")
 SYSLOG_TAIL = _R(r"(?:([^\s\[\]]+) )?([^\s\[\]]+)\[(\d+)\]:(?: |$)")
 BARE_IDENT = _R(r"([A-Za-z0-9_.@-]+)\[(\d+)\]:(?: |$)")
 COMPOSE = _R(r"([A-Za-z0-9][A-Za-z0-9_.-]*)\s+\| ")
@@ -64,7 +64,7 @@ SLOG_START = _R(r"msg=|source=\S+ msg=")
 # where a slog record glued after other text starts: its time, or (the front cut) its level
 GLUED = _R(r"time=\d{4}-\d{2}-\d{2}T|(?<= )level=(?:TRACE|DEBUG|INFO|WARN|ERROR) (?:source|msg)=")
 ATTR_START = _R(r"(?:[A-Za-z0-9_.]+|\"[^\"]*\")=")
-FUNC = _R(r"([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
+FUNC = _R(r"([a-z_][A-Za-z0-9_]*):(?: (.*)|$)")  # llama.cpp names are C identifiers in lower case
 MODULE_FUNC = _R(r"[a-z]{2,5} +([A-Za-z_][A-Za-z0-9_]*):(?: (.*)|$)")
 METHOD = _R(r"\s*([A-Z]+)\s*")
 NATIVE_KEY = _R(r"[A-Za-z_][A-Za-z0-9_. ()/-]{0,63}")
@@ -327,7 +327,8 @@ class Ctx:
     ident: str | None = None
     t_abs: int | None = None          # absolute UTC microseconds
     t_desktop: int | None = None      # local civil microseconds of a Docker Desktop prefix
-    t_journal: tuple[int, int] | None = None  # (day of month, microseconds of day)
+    t_journal: tuple[int, int, int | None] | None = None  # (day of month, microseconds of day, month or None)
+    prefix_time: str | None = None    # the journald prefix's time as printed
     json: bool = False
     cri_partial: bool = False
     cri_raw: str = ""                 # a CRI line's text after `stdout P `, blanks kept
@@ -373,8 +374,10 @@ class FileStats:
 class ReferenceParser:
     """Streaming parser: begin_file(), feed() any chunks, end_file(); batches via take_batches()."""
 
-    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None, keep_unknown: bool = False):
+    def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None, keep_unknown: bool = False,
+                 months=None):
         rules = rules if rules is not None else load_rules()
+        self.months = months if months is not None else load_months()
         self.cat_msg = Catalogue(rules, "msg")
         self.cat_native = Catalogue(rules, "native")
         self.event_names = event_names(rules)
@@ -392,9 +395,14 @@ class ReferenceParser:
 
     # -- driving ------------------------------------------------------------------------------
 
-    def begin_file(self, name: str, host: str | None = None, force_host: bool = False, at: dict | None = None):
-        """Start a file; `at` (a position() of an earlier read of it) goes on from where that stopped."""
+    def begin_file(self, name: str, host: str | None = None, force_host: bool = False,
+                   year: int | None = None, mtime_us: int | None = None, at: dict | None = None):
+        """Start a file. `year` (else `mtime_us`, the file's modification time in UTC microseconds)
+        dates journald prefixes when the file has no absolute time to date them from; `at` (a
+        position() of an earlier read of it) goes on from where that stopped."""
         self.file = name
+        self.year = year or 0
+        self.mtime_us = mtime_us
         self.default_host = host
         self.force_host = force_host
         self.stats = FileStats()
@@ -617,10 +625,13 @@ class ReferenceParser:
                 continue
             if "journal" not in done and (m := JOURNAL.match(s)):
                 done.update(("journal", "ident"))
-                h, mi, se = int(m.group(2)), int(m.group(3)), int(m.group(4))
+                h, mi, se = int(m.group(3)), int(m.group(4)), int(m.group(5))
                 if h < 24 and mi < 60 and se < 61:
-                    ctx.t_journal = (int(m.group(1)), (h * 3600 + mi * 60 + se) * US + frac_to_us(m.group(5) or ""))
-                self._syslog(ctx, m.group(6), m.group(7), m.group(8))
+                    token = s[m.start(1):m.start(2)].rstrip()
+                    ctx.t_journal = (int(m.group(2)), (h * 3600 + mi * 60 + se) * US + frac_to_us(m.group(6) or ""),
+                                     self.months.get(token))
+                    ctx.prefix_time = m.group(1)
+                self._syslog(ctx, m.group(7), m.group(8), m.group(9))
                 s = s[m.end():]
                 continue
             if "ident" not in done and (m := BARE_IDENT.match(s)):
@@ -973,7 +984,8 @@ class ReferenceParser:
             status, latency, client, method, path = rec.request
             row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "status": status,
                    "latency_ms": latency, "client": client, "method": method, "path": path,
-                   "pid": ctx.pid, "transport": ctx.transport or "plain", "truncated": rec.truncated}
+                   "pid": ctx.pid, "transport": ctx.transport or "plain", "truncated": rec.truncated,
+                   "prefix_time": ctx.prefix_time}
             table = self._rq
         else:
             counter = KIND_COUNTER[rec.kind]
@@ -981,7 +993,8 @@ class ReferenceParser:
             row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "level": rec.level,
                    "source": rec.source, "msg": rec.msg, "attrs": rec.attrs, "kind": rec.kind,
                    "event": rec.event, "pid": ctx.pid, "transport": ctx.transport or "plain",
-                   "truncated": rec.truncated, "end_line": max(lineno, self.span_end)}
+                   "truncated": rec.truncated, "end_line": max(lineno, self.span_end),
+                   "prefix_time": ctx.prefix_time}
             table = self._ev
         table.append(row)
         self._time(row, rec, ctx)
@@ -1019,13 +1032,27 @@ class ReferenceParser:
         tz = self.tz_server if kind == "server" else (
             self.tz_prefix if self.tz_prefix is not None else self.tz_server)
         if kind == "journal":
+            _, day, sod, month = spec
             if self.ref_us is None:
-                return "unresolved" if final else None
+                # no absolute time in the file (yet): at the end, date it from --year or the mtime
+                if not final or month is None:
+                    return "unresolved" if final else None
+                mtime_local = None if self.mtime_us is None else self.mtime_us + (tz or 0) * US
+                local = journal_hint_date_us(month, day, sod, self.year, mtime_local)
+                if local is None:
+                    return "unresolved"
+                if tz is None:
+                    self.stats.tz_assumed = True
+                self.ref_us = local - (tz or 0) * US  # the next prefixes are dated from this one
+                return self.ref_us
             if tz is None:
                 if not final:
                     return None
                 tz, self.stats.tz_assumed = 0, True
-            local = journal_date_us(self.ref_us + tz * US, spec[1], spec[2])
+            if month is not None:
+                local = journal_month_date_us(self.ref_us + tz * US, month, day, sod)
+            else:
+                local = journal_date_us(self.ref_us + tz * US, day, sod)
             return local - tz * US
         if tz is None:
             if not final:

@@ -20,8 +20,10 @@ EVENTS = [
     _FILE_ID,
     ("line", pa.int64(), "physical line number in the file, from 1 (the first line of a wrapped record)"),
     _OFFSET,
-    ("host", _DICT, "host: --host, else the transport prefix (journald, compose service), else the file's folder"),
-    ("time", _TIME, "UTC time of the record; zone-less times take the offset of the file's slog lines"),
+    ("host", _DICT, "host: --host, else the transport prefix (journald, compose service), else the file's folder "
+                          "when its name looks like a host (docs/parsing.md)"),
+    ("time", _TIME, "UTC time of the record; zone-less times take the offset of the file's slog lines, "
+                    "year-less journald times the file's year, else --year, else its mtime (docs/parsing.md)"),
     ("level", pa.string(), "TRACE/DEBUG/INFO/WARN/ERROR as printed (null for llama.cpp lines)"),
     ("source", pa.string(), "slog source file:line, Go log file:line, or the llama.cpp function name"),
     ("msg", pa.string(), "the message (for non-slog lines the text after any function prefix)"),
@@ -33,6 +35,7 @@ EVENTS = [
                          "docker-desktop, compose, cri, pino"),
     ("truncated", pa.bool_(), "the record was cut (unterminated quote, trailing fragment, oversized line)"),
     ("end_line", pa.int64(), "last physical line of the record (past `line` when wrapped or joined)"),
+    ("prefix_time", pa.string(), "the journald prefix's own time as printed (`Apr 19 16:54:17`: no year, no zone)"),
 ]
 
 REQUESTS = [
@@ -50,6 +53,7 @@ REQUESTS = [
     ("pid", pa.int32(), "process id from the transport prefix"),
     ("transport", _DICT, "prefix the line came in"),
     ("truncated", pa.bool_(), "the line was cut before its last field"),
+    ("prefix_time", pa.string(), "the journald prefix's own time as printed, as for events"),
 ]
 
 LOADS = [
@@ -172,5 +176,8 @@ def engine_schema(table: str) -> pa.Schema:
 
 
 def describe(table: str) -> list[tuple[str, str, str]]:
-    """(column, type, description) for `table`."""
+    """The columns of `table` ("events", "requests", "loads", "gpus", "lines") as
+    (name, Arrow type, meaning) tuples, in column order."""
+    if table not in TABLES:
+        raise KeyError(f"no table {table!r} (tables: {', '.join(TABLES)})")
     return [(n, str(t), d) for n, t, d in TABLES[table]]

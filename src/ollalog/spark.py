@@ -91,7 +91,11 @@ def parse_paths(rows: Iterable[tuple[str, str, str | None, bool]], engine: str =
 
     eng = make_engine(engine)
     for name, path, host, force in rows:
-        src = Source(name, path, host)
+        try:
+            st = os.stat(path)
+            src = Source(name, path, host, st.st_size, st.st_mtime)  # the mtime dates year-less lines
+        except OSError:
+            src = Source(name, path, host)  # read_file reports it
         days: dict = {}
         gen = read_file(eng, src, force_host=force)
         while True:

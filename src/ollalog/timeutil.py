@@ -77,3 +77,44 @@ def journal_date_us(ref_local_us: int, day: int, sod_us: int) -> int:
     if best is None:
         return ref_day * DAY_US + sod_us
     return best[1] * DAY_US + sod_us
+
+
+def _date_days(y: int, m: int, d: int) -> int | None:
+    """Days since the epoch of a date that exists (None for Feb 30 or Feb 29 of a common year)."""
+    dd = days_from_civil(y, m, d)
+    return dd if civil_from_days(dd) == (y, m, d) else None
+
+
+def journal_month_date_us(ref_local_us: int, month: int, day: int, sod_us: int) -> int:
+    """Local civil time of a journald prefix whose month name is known: the year nearest the reference."""
+    ref_day = ref_local_us // DAY_US
+    ry = civil_from_days(ref_day)[0]
+    best = None
+    for y in (ry - 1, ry, ry + 1):
+        dd = _date_days(y, month, day)
+        if dd is not None and (best is None or abs(dd - ref_day) < best[0]):
+            best = (abs(dd - ref_day), dd)
+    if best is None:
+        return journal_date_us(ref_local_us, day, sod_us)
+    return best[1] * DAY_US + sod_us
+
+
+def journal_hint_date_us(month: int, day: int, sod_us: int, year: int, mtime_local_us: int | None) -> int | None:
+    """Local civil time of a journald prefix in a file with no absolute time to date it from.
+
+    In `year` when it is given (non-zero); else the latest such date no later than the day after
+    the file's modification time (a log is written before its file's mtime; the day of slack
+    covers the unknown zone). None when neither is known or the date cannot exist.
+    """
+    if year:
+        dd = _date_days(year, month, day)
+        return None if dd is None else dd * DAY_US + sod_us
+    if mtime_local_us is None:
+        return None
+    limit = mtime_local_us // DAY_US + 1
+    y = civil_from_days(limit)[0]
+    for yy in range(y, y - 8, -1):
+        dd = _date_days(yy, month, day)
+        if dd is not None and dd <= limit:
+            return dd * DAY_US + sod_us
+    return None

@@ -1,7 +1,21 @@
 """Command line: thin wrappers over the library, one small module per command.
 
-Exit codes (every command): 0 done; 1 an expected failure (an unreadable input, ...), one line on
-stderr; 2 a usage error. No traceback unless --debug.
+Conventions every command follows (helpers in `common.py`):
+- Register with `@command("NAME")` (not `@app.command`): help without type tags, every option
+  explained, and Ctrl-C / closed pipes handled. The docstring's first line is the command's
+  summary in `ollalog --help`.
+- Spell shared options with the aliases of `common`: `Logs` (the LOGS... argument), `Host`,
+  `Year`, `Engine`, `Quiet`, `Debug`, `FormatOpt` (`--format text|json|csv|markdown`, a `Format`).
+  An option of one command only is a `typer.Option` with a `metavar` and a `help`.
+- Print results with `common.write_json`, `write_csv`, `write_markdown` (or `text_table` for text)
+  according to `--format`; name files with `shortest_unique_paths` in text.
+- Write files only through `common.AtomicFiles` (temporary names beside the targets, renamed at
+  the end; Ctrl-C leaves the targets as they were); Parquet through `common.ParquetTables`.
+- Exit codes (DECISIONS): 0 done; 1 a failure the user can cause (an unreadable input, ...), one
+  `ollalog: error: ...` line each (`common.error()` for failures the command gets past, then
+  `raise typer.Exit(1)`; or raise an `OllalogError`); 2 a usage error (`raise common.usage_error()`,
+  typer's own usage errors, or an `ollalog.UsageError`). Ctrl-C prints `ollalog: interrupted` and
+  exits 130; a closed stdout (`| head`) exits 0 quietly. No traceback unless --debug.
 """
 from __future__ import annotations
 
@@ -9,16 +23,25 @@ import sys
 
 import typer
 
-from ..errors import OllalogError
+from . import common
+from .common import OllalogCommand, OllalogGroup, Version
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=OllalogGroup, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  add_completion=True, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Read Ollama server logs: typed tables, and where each model load ran.")
 
 
+def command(name: str):
+    """Register a command of `ollalog` (see the conventions above)."""
+    return app.command(name, cls=OllalogCommand)
+
 
 @app.callback()
-def _root() -> None:
-    """Read Ollama server logs: typed tables, and where each model load ran."""
+def _root(version: Version = False) -> None:
+    """Read Ollama server logs: typed tables, and where each model load ran.
+
+    Run `ollalog COMMAND --help` for a command's arguments and options.
+    """
 
 
 from . import parse as _parse  # noqa: E402,F401  (registers the command)
@@ -28,26 +51,10 @@ from . import ingest as _ingest  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    try:
-        app(args=argv, prog_name="ollalog", standalone_mode=True)
-    except SystemExit as e:
-        return int(e.code or 0) if not isinstance(e.code, str) else 1
-    except KeyboardInterrupt:
-        print("ollalog: interrupted", file=sys.stderr)
-        return 130
-    except OllalogError as e:
-        if debug:
-            raise
-        print(f"ollalog: error: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # an ollalog bug: one line, the traceback with --debug
-        if debug:
-            raise
-        print(f"ollalog: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
-        return 1
-    return 0
+    """Run `ollalog` with `argv` (default: sys.argv[1:]) and return the exit code."""
+    return common.run(app, argv)
 
 
 def run() -> None:
+    """The console script's entry point (pyproject: ollalog.cli:run)."""
     sys.exit(main())

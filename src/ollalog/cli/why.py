@@ -9,19 +9,19 @@ import typer
 from typing_extensions import Annotated
 
 from ..errors import InputError, UsageError
-from . import app
+from . import command
 
 FORMATS = ("text", "json", "markdown")
 KV_TYPES = ("f16", "q8_0", "q4_0")
 
 
-@app.command("why")
+@command("why")
 def why(
     model: Annotated[Optional[str], typer.Argument(
-        help="the model as you run it (deepseek-r1:32b, user/model:tag, hf.co/...); with --all, a log",
+        metavar="MODEL", help="the model as you run it (deepseek-r1:32b, user/model:tag, hf.co/...); with --all, a log",
         show_default=False)] = None,
     logs: Annotated[Optional[List[str]], typer.Argument(
-        help="log files, directories, globs, or - for stdin", show_default=False)] = None,
+        metavar="LOGS", help="log files, directories, globs, or - for stdin", show_default=False)] = None,
     all_models: Annotated[bool, typer.Option("--all", help="explain every load in the logs, grouped by model")] = False,
     models_dir: Annotated[Optional[str], typer.Option(
         "--models-dir", metavar="DIR",

@@ -1,4 +1,5 @@
-"""Formats as data: the message catalogue shared by the C engine and the Python reference."""
+"""Formats as data shared by the C engine and the Python reference: the message catalogue
+(messages.tsv) and the month names of journald prefixes in every locale (months.tsv)."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 MESSAGES_PATH = os.path.join(_HERE, "messages.tsv")
+MONTHS_PATH = os.path.join(_HERE, "months.tsv")
 
 SCOPES = ("msg", "native")
 MATCHES = ("exact", "prefix", "contains")
@@ -31,6 +33,21 @@ def load_rules(path: str = MESSAGES_PATH) -> list[Rule]:
                 raise ValueError(f"{path}:{n}: expected EVENT<tab>SCOPE<tab>MATCH<tab>TEXT")
             rules.append(Rule(*parts))
     return rules
+
+
+def load_months(path: str = MONTHS_PATH) -> dict[str, int]:
+    """Month name (as journald prints it in some locale) -> month number 1..12."""
+    months: dict[str, int] = {}
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 12 or not parts[1]:
+                raise ValueError(f"{path}:{n}: expected MONTH<tab>NAME")
+            months[parts[1]] = int(parts[0])
+    return months
 
 
 def event_names(rules: list[Rule]) -> list[str]:
