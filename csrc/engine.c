@@ -20,14 +20,14 @@ static const char* const KIND_NAMES[] = {"slog", "log", "runner", "llama", "prob
 enum { T_PLAIN, T_JOURNALD, T_JOURNALD_JSON, T_DOCKER, T_DOCKER_JSON, T_DESKTOP, T_COMPOSE, T_CRI, T_PINO };
 static const char* const TRANSPORT_NAMES[] = {"plain", "journald", "journald-json", "docker", "docker-json",
                                               "docker-desktop", "compose", "cri", "pino"};
-static const char* const EVENT_COLS[] = {"file", "line", "host", "time", "level", "source", "msg", "attrs",
+static const char* const EVENT_COLS[] = {"file", "line", "byte_offset", "host", "time", "level", "source", "msg", "attrs",
                                          "kind", "event", "pid", "transport", "truncated", "end_line",
                                          "prefix_time"};
-static const char* const REQUEST_COLS[] = {"file", "line", "host", "time", "status", "latency_ms", "client",
+static const char* const REQUEST_COLS[] = {"file", "line", "byte_offset", "host", "time", "status", "latency_ms", "client",
                                            "method", "path", "pid", "transport", "truncated", "prefix_time"};
-enum { EC_FILE, EC_LINE, EC_HOST, EC_TIME, EC_LEVEL, EC_SOURCE, EC_MSG, EC_ATTRS, EC_KIND, EC_EVENT, EC_PID,
+enum { EC_FILE, EC_LINE, EC_OFFSET, EC_HOST, EC_TIME, EC_LEVEL, EC_SOURCE, EC_MSG, EC_ATTRS, EC_KIND, EC_EVENT, EC_PID,
        EC_TRANSPORT, EC_TRUNC, EC_END_LINE, EC_PTIME, EC_N };
-enum { RC_FILE, RC_LINE, RC_HOST, RC_TIME, RC_STATUS, RC_LATENCY, RC_CLIENT, RC_METHOD, RC_PATH, RC_PID,
+enum { RC_FILE, RC_LINE, RC_OFFSET, RC_HOST, RC_TIME, RC_STATUS, RC_LATENCY, RC_CLIENT, RC_METHOD, RC_PATH, RC_PID,
        RC_TRANSPORT, RC_TRUNC, RC_PTIME, RC_N };
 
 const char* const* ol_kind_names(int* n) { *n = 9; return KIND_NAMES; }
@@ -103,6 +103,9 @@ struct ol_engine {
   int64_t prefix_host; /* first host a prefix named */
   ol_buf carry; int carry_over; int first;
   int64_t lineno;
+  /* byte offsets (in the file, after decompression): where the current physical line and the next
+   * one start; a held slog record's and a CRI record's first line */
+  int64_t line_off, next_off, held_off, cri_off, base_off;
   int64_t tz_server; int has_tz_server;
   int64_t tz_prefix; int has_tz_prefix;
   int64_t ref_us; int has_ref;
@@ -472,6 +475,8 @@ static void col_ostr(ol_engine* e, ol_col* c, ol_str s) {
 
 static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
   ol_file_stats* st = &e->st;
+  /* a record starts on the current line, or is the held slog record released by a later line */
+  int64_t offset = lineno == e->lineno ? e->line_off : e->held_off;
   int transport = c->transport < 0 ? T_PLAIN : c->transport;
   if (st->transport < 0) st->transport = transport;
   int64_t host = e->default_host;
@@ -484,6 +489,7 @@ static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
     ol_col* q = e->rq;
     ol_col_i32(&q[RC_FILE], (int32_t)e->file_id);
     ol_col_i64(&q[RC_LINE], lineno);
+    ol_col_i64(&q[RC_OFFSET], offset);
     if (host < 0) ol_col_null(&q[RC_HOST]); else ol_col_i32(&q[RC_HOST], (int32_t)host);
     ol_col_null(&q[RC_TIME]);
     if (r->has_status) ol_col_i16(&q[RC_STATUS], (int16_t)r->status); else ol_col_null(&q[RC_STATUS]);
@@ -511,6 +517,7 @@ static void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
     ol_col* v = e->ev;
     ol_col_i32(&v[EC_FILE], (int32_t)e->file_id);
     ol_col_i64(&v[EC_LINE], lineno);
+    ol_col_i64(&v[EC_OFFSET], offset);
     if (host < 0) ol_col_null(&v[EC_HOST]); else ol_col_i32(&v[EC_HOST], (int32_t)host);
     ol_col_null(&v[EC_TIME]);
     col_ostr(e, &v[EC_LEVEL], r->level);
@@ -1811,6 +1818,7 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     if (!e->cri) {
       e->cri = 1;
       e->cri_line = lineno;
+      e->cri_off = e->line_off;
       e->cri_text.len = 0;
       e->cri_capped = 0;
       ctx_copy(&e->cri_ctx, c);
@@ -1853,6 +1861,7 @@ static int process_payload(ol_engine* e, const char* p, size_t n, ctx_t* c, int 
     }
     e->held = 1;
     e->held_line = lineno;
+    e->held_off = e->line_off;
     e->held_end = e->span_end > lineno ? e->span_end : lineno;
     e->held_text.len = 0;
     ol_buf_put(&e->held_text, p, (int64_t)n);
@@ -1894,8 +1903,9 @@ static int release_cri(ol_engine* e) {
   if (!e->cri) return ST_UNKNOWN;
   e->cri = 0;
   e->cri_ctx.cri_partial = 0;
-  int64_t saved = e->lineno, saved_end = e->span_end;
+  int64_t saved = e->lineno, saved_off = e->line_off, saved_end = e->span_end;
   e->lineno = e->cri_line;
+  e->line_off = e->cri_off;
   e->span_end = e->cri_end;
   /* the joined text moves to `joined` so that process_payload may reuse cri_text */
   ol_buf tmp = e->joined;
@@ -1912,6 +1922,7 @@ static int release_cri(ol_engine* e) {
   release_held(e);
   ol_buf_free(&c.arena);
   e->lineno = saved;
+  e->line_off = saved_off;
   e->span_end = saved_end;
   return st;
 }
@@ -2066,10 +2077,10 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
 /* ---- engine API ---------------------------------------------------------------------------------- */
 
 static int init_cols(ol_engine* e) {
-  static const int ev_types[EC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_STR, OL_COL_STR,
+  static const int ev_types[EC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_STR, OL_COL_STR,
                                      OL_COL_STR, OL_COL_MAP, OL_COL_I32, OL_COL_I32, OL_COL_I32, OL_COL_I32,
                                      OL_COL_BOOL, OL_COL_I64, OL_COL_STR};
-  static const int rq_types[RC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_I16, OL_COL_F64,
+  static const int rq_types[RC_N] = {OL_COL_I32, OL_COL_I64, OL_COL_I64, OL_COL_I32, OL_COL_I64, OL_COL_I16, OL_COL_F64,
                                      OL_COL_STR, OL_COL_STR, OL_COL_STR, OL_COL_I32, OL_COL_I32, OL_COL_BOOL,
                                      OL_COL_STR};
   for (int i = 0; i < EC_N; i++)
@@ -2140,6 +2151,7 @@ int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const 
   e->carry_over = 0;
   e->first = 1;
   e->lineno = 0;
+  e->line_off = e->next_off = e->base_off = 0;
   e->has_tz_server = e->has_tz_prefix = e->has_ref = 0;
   e->hint_year = 0;
   e->has_hint_mtime = 0;
@@ -2148,6 +2160,28 @@ int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const 
   e->held = 0;
   e->cri = 0;
   return OL_OK;
+}
+
+int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host, size_t host_len,
+                          int force_host, const ol_position* at, ol_error* err) {
+  int rc = ol_engine_begin_file(e, name, name_len, host, host_len, force_host, err);
+  if (rc != OL_OK || !at) return rc;
+  if (at->line < 0 || at->offset < 0) return err_set(err, OL_EINVAL, "negative resume position");
+  e->lineno = at->line;
+  e->line_off = e->next_off = e->base_off = at->offset;
+  e->first = at->offset == 0;
+  e->tz_server = at->tz_server; e->has_tz_server = at->has_tz_server;
+  e->tz_prefix = at->tz_prefix; e->has_tz_prefix = at->has_tz_prefix;
+  e->ref_us = at->ref_us; e->has_ref = at->has_ref;
+  return OL_OK;
+}
+
+void ol_engine_position(const ol_engine* e, ol_position* out) {
+  out->line = e->lineno;
+  out->offset = e->next_off;
+  out->tz_server = e->tz_server; out->has_tz_server = e->has_tz_server;
+  out->tz_prefix = e->tz_prefix; out->has_tz_prefix = e->has_tz_prefix;
+  out->ref_us = e->ref_us; out->has_ref = e->has_ref;
 }
 
 int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err) {
@@ -2217,6 +2251,7 @@ static void carry_add(ol_engine* e, const char* p, size_t n) {
 }
 
 int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
+  int64_t at = e->base_off + e->st.bytes; /* offset of data[0] */
   e->st.bytes += (int64_t)len;
   size_t start = 0;
   while (start < len) {
@@ -2231,12 +2266,14 @@ int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
       size_t ln = end - start;
       int over = 0;
       if ((int64_t)ln > e->opt.max_line) { ln = (size_t)e->opt.max_line; over = 1; }
+      e->line_off = e->next_off;
       physical(e, data + start, ln, over);
     } else {
       carry_add(e, data + start, end - start);
       ol_buf c = e->carry;
       int over = e->carry_over;
       e->carry.p = NULL; e->carry.len = e->carry.cap = 0;
+      e->line_off = e->next_off;
       physical(e, c.p ? c.p : "", (size_t)c.len, over);
       c.len = 0;
       if (e->carry.p) ol_buf_free(&e->carry);
@@ -2244,6 +2281,7 @@ int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
       e->carry_over = 0;
     }
     start = end + 1;
+    e->next_off = at + (int64_t)start;
   }
   /* the held record must survive the caller freeing this chunk: it is already a copy */
   (void)err;
@@ -2255,10 +2293,12 @@ int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err) {
     ol_buf c = e->carry;
     int over = e->carry_over;
     e->carry.p = NULL; e->carry.len = e->carry.cap = 0;
+    e->line_off = e->next_off;
     physical(e, c.p ? c.p : "", (size_t)c.len, over);
     c.len = 0;
     e->carry = c;
     e->carry_over = 0;
+    e->next_off = e->base_off + e->st.bytes;
   }
   release_held(e);
   release_cri(e);

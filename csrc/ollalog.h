@@ -73,6 +73,15 @@ typedef struct {
   int64_t host;   /* index into the host dictionary, -1 when none */
 } ol_file_stats;
 
+/* Where the read of a file stopped, for a later read of the same file grown longer: lines and bytes
+ * read so far and the time context they leave (zone offsets and the reference time for dates
+ * without a year). */
+typedef struct {
+  int64_t line, offset;
+  int64_t tz_server, tz_prefix, ref_us;
+  int has_tz_server, has_tz_prefix, has_ref;
+} ol_position;
+
 typedef struct ol_engine ol_engine;
 
 int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err);
@@ -82,6 +91,9 @@ int ol_engine_add_rule(ol_engine* e, const char* event, size_t event_len, int sc
                        const char* text, size_t text_len, ol_error* err);
 int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const char* host,
                          size_t host_len, int force_host, ol_error* err);
+/* begin_file() that goes on from `at`: line numbers and offsets continue, zone-less times keep their context. */
+int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host, size_t host_len,
+                          int force_host, const ol_position* at, ol_error* err);
 /* The month names of journald prefixes (any locale), one at a time, before the first file. */
 int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err);
 /* After begin_file: what dates journald prefixes when the file holds no absolute time: `year`
@@ -89,6 +101,8 @@ int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, o
 int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err);
 int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err);
 int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err);
+/* After end_file(): where a read of the same file, grown, would go on (see ol_engine_resume_file). */
+void ol_engine_position(const ol_engine* e, ol_position* out);
 /* 1 when feed() left a batch to take (enough rows and no row waiting for its time). */
 int ol_engine_batch_ready(const ol_engine* e);
 int64_t ol_engine_rows(const ol_engine* e, int table);

@@ -34,6 +34,11 @@ cdef extern from "ollalog.h" nogil:
         int transport
         int64_t host
 
+    ctypedef struct ol_position:
+        int64_t line, offset
+        int64_t tz_server, tz_prefix, ref_us
+        int has_tz_server, has_tz_prefix, has_ref
+
     ctypedef struct ol_engine:
         pass
 
@@ -43,10 +48,13 @@ cdef extern from "ollalog.h" nogil:
                            const char* text, size_t text_len, ol_error* err)
     int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const char* host,
                              size_t host_len, int force_host, ol_error* err)
+    int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host,
+                              size_t host_len, int force_host, const ol_position* at, ol_error* err)
     int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err)
     int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err)
     int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err)
     int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err)
+    void ol_engine_position(const ol_engine* e, ol_position* out)
     int ol_engine_batch_ready(const ol_engine* e)
     int64_t ol_engine_rows(const ol_engine* e, int table)
     int ol_engine_export(ol_engine* e, int table, ArrowArray* out, ol_error* err)

@@ -35,7 +35,7 @@ def _check_columns():
     for table, code in (("events", OL_TABLE_EVENTS), ("requests", OL_TABLE_REQUESTS)):
         v = ol_column_names(code, &n)
         names = _names(v, n)
-        want = [f.name for f in S.schema(table)]
+        want = [f.name for f in S.engine_schema(table)]
         if names != want:
             raise ImportError(f"ollalog._core {table} columns {names} differ from schema.py {want}")
 
@@ -73,14 +73,16 @@ cdef class Engine:
         v = ol_transport_names(&n)
         self.transports = _names(v, n)
         self.raw_types = {t: pa.struct([pa.field(f.name, pa.int32() if pa.types.is_dictionary(f.type) else f.type)
-                                        for f in S.schema(t)]) for t in ("events", "requests")}
+                                        for f in S.engine_schema(t)]) for t in ("events", "requests")}
         self.batches = []
 
     def __dealloc__(self):
         ol_engine_free(self.e)
 
-    def begin_file(self, str name, host=None, bint force_host=False, year=None, mtime_us=None):
+    def begin_file(self, str name, host=None, bint force_host=False, year=None, mtime_us=None, dict at=None):
+        """Start a file; `at` (a position() of an earlier read of it) goes on from where that stopped."""
         cdef ol_error err
+        cdef ol_position pos
         cdef bytes b = name.encode("utf-8", "surrogateescape")
         cdef bytes h
         cdef const char* hp = NULL
@@ -89,10 +91,30 @@ cdef class Engine:
             h = host.encode("utf-8", "surrogateescape")
             hp = h
             hn = len(h)
-        check(ol_engine_begin_file(self.e, b, len(b), hp, hn, force_host, &err), &err)
+        if at is None:
+            check(ol_engine_begin_file(self.e, b, len(b), hp, hn, force_host, &err), &err)
+        else:
+            pos.line = at["line"]
+            pos.offset = at["offset"]
+            pos.has_tz_server = at["tz_server"] is not None
+            pos.tz_server = at["tz_server"] or 0
+            pos.has_tz_prefix = at["tz_prefix"] is not None
+            pos.tz_prefix = at["tz_prefix"] or 0
+            pos.has_ref = at["ref_us"] is not None
+            pos.ref_us = at["ref_us"] or 0
+            check(ol_engine_resume_file(self.e, b, len(b), hp, hn, force_host, &pos, &err), &err)
         check(ol_engine_date_hint(self.e, year or 0, mtime_us if mtime_us is not None else 0,
                                   mtime_us is not None, &err), &err)
         self.in_file = True
+
+    def position(self):
+        """After end_file(): where a read of the same file, grown, goes on (for begin_file(at=))."""
+        cdef ol_position pos
+        ol_engine_position(self.e, &pos)
+        return {"line": pos.line, "offset": pos.offset,
+                "tz_server": pos.tz_server if pos.has_tz_server else None,
+                "tz_prefix": pos.tz_prefix if pos.has_tz_prefix else None,
+                "ref_us": pos.ref_us if pos.has_ref else None}
 
     def feed(self, data):
         cdef const unsigned char[::1] view = data
@@ -175,7 +197,7 @@ cdef class Engine:
                          "event": pa.array(self._dict(OL_DICT_EVENT), pa.string()),
                          "kind": pa.array(self.kinds, pa.string()),
                          "transport": pa.array(self.transports, pa.string())}
-            sch = S.schema(name)
+            sch = S.engine_schema(name)
             cols = []
             for i, f in enumerate(sch):
                 col = struct.field(i)

@@ -181,9 +181,10 @@ def _raw_chunks(src: Source, raw, size: int):
         yield data
 
 
-def _decompressed(src: Source, raw, size: int):
-    """Plain, gzip (any number of members) or zstd bytes; a cut stream keeps what it held and
-    then raises InputError naming the cut."""
+def _decompressed(src: Source, raw, size: int, offset: int = 0):
+    """Plain, gzip (any number of members) or zstd bytes from `offset` on (of the decompressed
+    bytes: a plain file is read from there, a compressed one decompressed up to there); a cut
+    stream keeps what it held and then raises InputError naming the cut."""
     it = _raw_chunks(src, raw, size)
     first = b""
     for piece in it:  # enough bytes to see the magic number, however small the chunks
@@ -198,10 +199,16 @@ def _decompressed(src: Source, raw, size: int):
         kind = "zstd"
         new = lambda: zstandard.ZstdDecompressor().decompressobj()  # noqa: E731
     else:
-        if first:
-            yield first
-        yield from it
+        if offset and raw is not sys.stdin.buffer:
+            raw.seek(offset)
+            yield from _raw_chunks(src, raw, size)
+            return
+        yield from _skipped(_chain([first] if first else [], it), offset, src)
         return
+    yield from _skipped(_inflated(src, kind, new, first, it), offset, src)
+
+
+def _inflated(src: Source, kind: str, new, first: bytes, it):
     d = new()
     pending = first
     while True:
@@ -226,13 +233,36 @@ def _decompressed(src: Source, raw, size: int):
             return
 
 
-def chunks(src: Source, size: int = CHUNK) -> Iterator[bytes]:
-    """The source's bytes in chunks; raises InputError for unreadable, binary or truncated input."""
-    raw, _ = open_source(src)
+def _skipped(it, offset: int, src: Source):
+    """The bytes of `it` after its first `offset`."""
+    if not offset:
+        yield from it
+        return
+    skip = offset
+    for data in it:
+        if skip >= len(data):
+            skip -= len(data)
+            continue
+        yield data[skip:] if skip else data
+        skip = 0
+    if skip:
+        raise InputError(src.name, f"shorter than the {offset} bytes already read")
+
+
+def _chain(first: list, it):
+    yield from first
+    yield from it
+
+
+def chunks(src: Source, size: int = CHUNK, raw=None, offset: int = 0) -> Iterator[bytes]:
+    """The source's bytes in chunks, from `offset` (of the decompressed bytes) on; raises
+    InputError for unreadable, binary or truncated input. `raw` is the source already opened."""
+    if raw is None:
+        raw, _ = open_source(src)
     sniffed = bytearray()
     held: list[bytes] = []
     try:
-        for data in _decompressed(src, raw, size):
+        for data in _decompressed(src, raw, size, offset):
             if sniffed is not None:
                 # decide "binary" on the first 64 KiB, however small the chunks
                 sniffed += data[:65536 - len(sniffed)]

@@ -7,10 +7,12 @@ from the events the message catalogue names, one file at a time.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Union
+from typing import Callable, Generator, Iterable, Iterator, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,9 +20,11 @@ import pyarrow.compute as pc
 from . import schema as S
 from .assemble import Assembler
 from .errors import InputError, UsageError
-from .inputs import CHUNK, Source, chunks, resolve
+from .inputs import CHUNK, Source, chunks, open_source, resolve
 
 ENGINES = ("c", "python")
+HEAD_BYTES = 4096  # the file's first bytes that its identity hashes
+TAIL_BYTES = 4096  # the last bytes read that FileRead keeps (a resumed read checks them)
 
 
 @dataclass
@@ -77,6 +81,29 @@ def _rows_batch(table: str, rows: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([r.get(f.name) for r in rows], f.type) for f in sch], schema=sch)
 
 
+def _with_file_id(batch: pa.RecordBatch, file_id: str) -> pa.RecordBatch:
+    """An engine's batch with the per-file columns (S.PER_FILE) that no engine produces."""
+    name = "events" if "kind" in batch.schema.names else "requests"
+    sch = S.schema(name)
+    const = pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), batch.num_rows), pa.array([file_id]))
+    cols = [const if f.name == "file_id" else batch.column(f.name) for f in sch]
+    return pa.RecordBatch.from_arrays(cols, schema=sch)
+
+
+def file_id_of(device: int | None, inode: int | None, head: bytes) -> str:
+    """A file's identity: its device and inode (where it has them) and first bytes."""
+    h = hashlib.sha256(f"{device}:{inode}:".encode())
+    h.update(head)
+    return h.hexdigest()[:16]
+
+
+def load_rows(loads: list[dict], file_id: str) -> list[dict]:
+    for r in loads:
+        r["file_id"] = file_id
+        r["load_id"] = f"{file_id}:{r['line']}"
+    return loads
+
+
 ASSEMBLER_COLUMNS = ["line", "host", "time", "msg", "attrs", "event"]
 
 
@@ -110,7 +137,11 @@ def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
     return sub
 
 
-def _taken(eng, asm: Assembler, seen: set, want: frozenset, named_only: bool) -> Iterator[tuple[str, pa.RecordBatch]]:
+ALL = frozenset(S.TABLES)
+
+
+def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
+           named_only: bool = False) -> Iterator[tuple[str, pa.RecordBatch]]:
     """The engine's finished batches; their catalogued events go to the file's assembler on the
     way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
     what loads are made of (catalogued events, without repeated runner summaries)."""
@@ -124,7 +155,7 @@ def _taken(eng, asm: Assembler, seen: set, want: frozenset, named_only: bool) ->
                     continue
                 batch = named
         if name in want:
-            yield name, batch
+            yield name, _with_file_id(batch, file_id)
 
 
 def _wanted(tables, events: str) -> tuple[frozenset, bool]:
@@ -135,6 +166,115 @@ def _wanted(tables, events: str) -> tuple[frozenset, bool]:
     if events not in ("all", "named"):
         raise UsageError(f"events={events!r}: choose all or named")
     return want, events == "named"
+
+
+@dataclass
+class Resume:
+    """Where a read of a file goes on from an earlier read of it (ollalog ingest): the engine's
+    position, the file's load assembler and the runner summaries it has seen."""
+    at: dict
+    assembler: Assembler
+    seen: set
+    file_id: str
+
+
+@dataclass
+class FileRead:
+    """What read_file() leaves when a file ends: its identity, line accounting and the state a
+    later read of the same file, grown, resumes from."""
+    file_id: str = ""
+    head: bytes = b""
+    device: int | None = None
+    inode: int | None = None
+    size: int | None = None
+    stats: dict = field(default_factory=dict)
+    position: dict | None = None
+    assembler: Assembler | None = None
+    seen: set = field(default_factory=set)
+    error: InputError | None = None
+    held_back: int = 0          # bytes after the last newline, left for the next read (whole_lines)
+    tail: bytes = b""           # the last TAIL_BYTES read (of this read)
+
+    def lines_row(self, name: str) -> dict:
+        row = dict(self.stats)
+        row.update(file=name, file_id=self.file_id, device=self.device, inode=self.inode, size=self.size,
+                   head_hash=hashlib.sha256(self.head).hexdigest(),
+                   error=self.error.reason if self.error else None)
+        return row
+
+
+def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
+              resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
+              file_id: str | None = None, want: frozenset = ALL, named_only: bool = False,
+              on_unknown: Callable[[str, int, str], None] | None = None, year: int | None = None,
+              ) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+    """Yield the events and requests batches of one source; return a FileRead.
+
+    `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
+    bytes after the last newline unread (a line still being written); `raw` is the source already
+    opened; `file_id` overrides the id its identity gives; `want`, `named_only` and `on_unknown`
+    (the engine must keep unknown lines) and `year` as in read_batches. Unreadable input ends the file early with `FileRead.error` set."""
+    out = FileRead()
+    offset = resume.at["offset"] if resume else 0
+    pre: list[bytes] = []
+    it: Iterator[bytes] = iter(())
+    try:
+        if raw is None:
+            raw, _ = open_source(src)
+        if not src.is_stdin:
+            st = os.fstat(raw.fileno())
+            out.device, out.inode, out.size = st.st_dev, st.st_ino, st.st_size
+        it = chunks(src, chunk_size, raw=raw, offset=offset)
+        for data in it:  # the identity needs the first bytes before any batch leaves
+            pre.append(data)
+            out.head += data[:HEAD_BYTES - len(out.head)]
+            if len(out.head) >= HEAD_BYTES:
+                break
+    except InputError as e:  # read what came before it, then report it
+        out.error = e
+        it = iter(())
+    if resume is not None:
+        out.file_id, asm, out.seen = resume.file_id, resume.assembler, resume.seen
+        asm.file = src.name
+        out.head = b""  # the head hashed is the file's, not this read's: the caller knows it
+    else:
+        out.file_id = file_id or file_id_of(out.device, out.inode, out.head)
+        asm = Assembler(src.name)
+    out.assembler = asm
+    mtime = src.mtime if src.mtime is not None else time.time()  # stdin: the time of reading
+    eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),
+                   at=resume.at if resume else None)
+    rest = bytearray()
+    try:
+        for data in itertools.chain(pre, it):
+            if whole_lines:
+                cut = data.rfind(b"\n") + 1
+                if not cut:
+                    rest += data
+                    continue
+                if rest:
+                    rest += data[:cut]
+                    data, rest = bytes(rest), bytearray(data[cut:])
+                else:
+                    data, rest = data[:cut], bytearray(data[cut:])
+            eng.feed(data)
+            out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
+            if on_progress is not None:
+                on_progress(len(data))
+            if on_unknown is not None:
+                for line, text in eng.take_unknown():
+                    on_unknown(src.name, line, text)
+            yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
+    except InputError as e:
+        out.error = out.error or e
+    out.held_back = len(rest)
+    out.stats = eng.end_file()
+    out.position = eng.position()
+    if on_unknown is not None:
+        for line, text in eng.take_unknown():
+            on_unknown(src.name, line, text)
+    yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
+    return out
 
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -186,39 +326,20 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
             on_error(e)
     eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
     for src in sources:
-        asm = Assembler(src.name)
-        seen: set = set()
-        mtime = src.mtime if src.mtime is not None else time.time()  # stdin: the time of reading
-        eng.begin_file(src.name, src.host, host is not None, year=year, mtime_us=int(mtime * 1_000_000))
-        error = None
-        try:
-            for data in chunks(src, chunk_size):
-                eng.feed(data)
-                if on_progress is not None:
-                    on_progress(len(data))
-                if on_unknown is not None:
-                    for line, text in eng.take_unknown():
-                        on_unknown(src.name, line, text)
-                yield from _taken(eng, asm, seen, want, named_only)
-        except InputError as e:
-            error = e
-        stats = eng.end_file()
-        if on_unknown is not None:
-            for line, text in eng.take_unknown():
-                on_unknown(src.name, line, text)
-        yield from _taken(eng, asm, seen, want, named_only)
-        if error is not None:
+        res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
+                                   force_host=host is not None, want=want, named_only=named_only,
+                                   on_unknown=on_unknown, year=year)
+        if res.error is not None:
             if on_error is None:
-                raise error
-            on_error(error)
-        loads, gpus = asm.finish()
+                raise res.error
+            on_error(res.error)
+        loads, gpus = res.assembler.finish()
         if loads and "loads" in want:
-            yield "loads", _rows_batch("loads", loads)
+            yield "loads", _rows_batch("loads", load_rows(loads, res.file_id))
         if gpus and "gpus" in want:
-            yield "gpus", _rows_batch("gpus", gpus)
-        stats.update(file=src.name, error=error.reason if error else None)
+            yield "gpus", _rows_batch("gpus", [dict(g, file_id=res.file_id) for g in gpus])
         if "lines" in want:
-            yield "lines", _rows_batch("lines", [stats])
+            yield "lines", _rows_batch("lines", [res.lines_row(src.name)])
 
 
 def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: int | None = None,

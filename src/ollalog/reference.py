@@ -386,8 +386,8 @@ class ReferenceParser:
         self.keep_unknown = keep_unknown
         self._unknown: list[tuple[int, str]] = []     # unknown lines kept for take_unknown()
         self._unknown_cur: tuple[int, str] | None = None  # the current line's unknown payload
-        self.ev_schema = S.schema("events")
-        self.rq_schema = S.schema("requests")
+        self.ev_schema = S.engine_schema("events")
+        self.rq_schema = S.engine_schema("requests")
         self._ev: list[dict] = []
         self._rq: list[dict] = []
         self._batches: list[tuple[str, pa.RecordBatch]] = []
@@ -396,9 +396,10 @@ class ReferenceParser:
     # -- driving ------------------------------------------------------------------------------
 
     def begin_file(self, name: str, host: str | None = None, force_host: bool = False,
-                   year: int | None = None, mtime_us: int | None = None):
+                   year: int | None = None, mtime_us: int | None = None, at: dict | None = None):
         """Start a file. `year` (else `mtime_us`, the file's modification time in UTC microseconds)
-        dates journald prefixes when the file has no absolute time to date them from."""
+        dates journald prefixes when the file has no absolute time to date them from; `at` (a
+        position() of an earlier read of it) goes on from where that stopped."""
         self.file = name
         self.year = year or 0
         self.mtime_us = mtime_us
@@ -417,8 +418,23 @@ class ReferenceParser:
         self.trail = ""        # blanks cut from the end of the current physical line
         self.cri: Joined | None = None  # CRI `P` parts waiting for their `F`
         self.span_end = 0      # the last physical line of the record being emitted
+        # byte offsets: of the current physical line, the next one, the held and the CRI record
+        self.line_off = self.next_off = self.base_off = self.held_off = self.cri_off = 0
+        if at is not None:
+            if at["line"] < 0 or at["offset"] < 0:
+                raise ValueError("negative resume position")
+            self.lineno = at["line"]
+            self.line_off = self.next_off = self.base_off = at["offset"]
+            self.first = at["offset"] == 0
+            self.tz_server, self.tz_prefix, self.ref_us = at["tz_server"], at["tz_prefix"], at["ref_us"]
+
+    def position(self) -> dict:
+        """After end_file(): where a read of the same file, grown, goes on (for begin_file(at=))."""
+        return {"line": self.lineno, "offset": self.next_off, "tz_server": self.tz_server,
+                "tz_prefix": self.tz_prefix, "ref_us": self.ref_us}
 
     def feed(self, data: bytes):
+        at = self.base_off + self.stats.bytes  # offset of data[0]
         self.stats.bytes += len(data)
         start = 0
         n = len(data)
@@ -428,10 +444,12 @@ class ReferenceParser:
                 self._carry_add(data[start:])
                 break
             self._carry_add(data[start:nl])
+            self.line_off = self.next_off
             self._physical(bytes(self.carry), self.carry_over)
             self.carry.clear()
             self.carry_over = False
             start = nl + 1
+            self.next_off = at + start
         self._maybe_flush()
 
     def _carry_add(self, piece: bytes):
@@ -444,8 +462,10 @@ class ReferenceParser:
 
     def end_file(self) -> dict:
         if self.carry or self.carry_over:
+            self.line_off = self.next_off
             self._physical(bytes(self.carry), self.carry_over)
             self.carry.clear()
+            self.next_off = self.base_off + self.stats.bytes
         self._release_held()
         self._release_cri()
         self._resolve_pending(final=True)
@@ -706,6 +726,7 @@ class ReferenceParser:
                 return "malformed" if rec.malformed else "parsed"
             self.held = Held(lineno, p, ctx)
             self.held.end = max(lineno, self.span_end)
+            self.held_off = self.line_off
             return "held"
         recs = self._classify(p, ctx)
         if not recs:
@@ -736,6 +757,7 @@ class ReferenceParser:
     def _cri(self, p: str, ctx: Ctx, lineno: int, oversized: bool) -> str:
         if self.cri is None:
             self.cri = Joined(lineno, ctx)
+            self.cri_off = self.line_off
         else:
             p = ctx.cri_raw  # a later part continues the text as it is, blanks included
         self.cri.end = self.lineno
@@ -756,14 +778,14 @@ class ReferenceParser:
         cri, self.cri = self.cri, None
         ctx = cri.ctx
         ctx.cri_partial = False
-        saved, saved_end = self.lineno, self.span_end
-        self.lineno, self.span_end = cri.lineno, cri.end
+        saved, saved_off, saved_end = self.lineno, self.line_off, self.span_end
+        self.lineno, self.line_off, self.span_end = cri.lineno, self.cri_off, cri.end
         try:
             status = _status(self._unwrap("".join(cri.parts), ctx, cri.capped,
                                           done=("ts", "desk", "journal", "ident", "compose")), cri.capped)
             self._release_held()
         finally:
-            self.lineno, self.span_end = saved, saved_end
+            self.lineno, self.line_off, self.span_end = saved, saved_off, saved_end
         return status
 
     def _slog(self, text: str) -> Rec:
@@ -950,6 +972,8 @@ class ReferenceParser:
 
     def _emit(self, rec: Rec, ctx: Ctx, lineno: int):
         st = self.stats
+        # a record starts on the current line, or is the held slog record released by a later line
+        offset = self.line_off if lineno == self.lineno else self.held_off
         if st.transport is None:
             st.transport = ctx.transport or "plain"
         host = self.default_host if self.force_host else (ctx.host or self.default_host)
@@ -958,7 +982,7 @@ class ReferenceParser:
         if rec.request is not None:
             st.gin += 1
             status, latency, client, method, path = rec.request
-            row = {"file": self.file, "line": lineno, "host": host, "time": None, "status": status,
+            row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "status": status,
                    "latency_ms": latency, "client": client, "method": method, "path": path,
                    "pid": ctx.pid, "transport": ctx.transport or "plain", "truncated": rec.truncated,
                    "prefix_time": ctx.prefix_time}
@@ -966,7 +990,7 @@ class ReferenceParser:
         else:
             counter = KIND_COUNTER[rec.kind]
             setattr(st, counter, getattr(st, counter) + 1)
-            row = {"file": self.file, "line": lineno, "host": host, "time": None, "level": rec.level,
+            row = {"file": self.file, "line": lineno, "byte_offset": offset, "host": host, "time": None, "level": rec.level,
                    "source": rec.source, "msg": rec.msg, "attrs": rec.attrs, "kind": rec.kind,
                    "event": rec.event, "pid": ctx.pid, "transport": ctx.transport or "plain",
                    "truncated": rec.truncated, "end_line": max(lineno, self.span_end),

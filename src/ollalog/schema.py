@@ -11,11 +11,15 @@ import pyarrow as pa
 _DICT = pa.dictionary(pa.int32(), pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
 _BYTES = pa.int64()
+_FILE_ID = ("file_id", _DICT, "identity of the file: digest of its device, inode and first 4 KiB; kept as it grows")
+_OFFSET = ("byte_offset", pa.int64(), "byte offset of the record's first line in the file (after decompression)")
 
 # (name, type, description) per table, in column order.
 EVENTS = [
     ("file", _DICT, "input file as given (a path, or <stdin>)"),
+    _FILE_ID,
     ("line", pa.int64(), "physical line number in the file, from 1 (the first line of a wrapped record)"),
+    _OFFSET,
     ("host", _DICT, "host: --host, else the transport prefix (journald, compose service), else the file's folder "
                           "when its name looks like a host (docs/parsing.md)"),
     ("time", _TIME, "UTC time of the record; zone-less times take the offset of the file's slog lines, "
@@ -36,7 +40,9 @@ EVENTS = [
 
 REQUESTS = [
     ("file", _DICT, "input file as given"),
+    _FILE_ID,
     ("line", pa.int64(), "physical line number, from 1"),
+    _OFFSET,
     ("host", _DICT, "host, as for events"),
     ("time", _TIME, "UTC time the response was written (gin prints local time at response end)"),
     ("status", pa.int16(), "HTTP status"),
@@ -51,7 +57,9 @@ REQUESTS = [
 ]
 
 LOADS = [
+    ("load_id", pa.string(), "the load's key, file_id:line; its evidence is the events of file_id at evidence_lines"),
     ("file", pa.string(), "input file of the load's first line"),
+    ("file_id", pa.string(), "identity of the file (as in events)"),
     ("line", pa.int64(), "line of the load's first line"),
     ("end_line", pa.int64(), "line of the last line read as part of this load"),
     ("host", pa.string(), "host of the first line"),
@@ -95,6 +103,7 @@ LOADS = [
 
 GPUS = [
     ("file", pa.string(), "input file"),
+    ("file_id", pa.string(), "identity of the file (as in events)"),
     ("line", pa.int64(), "line of the inventory line"),
     ("host", pa.string(), "host"),
     ("time", _TIME, "time of the line"),
@@ -115,6 +124,11 @@ GPUS = [
 
 LINES = [
     ("file", pa.string(), "input file"),
+    ("file_id", pa.string(), "identity of the file (as in events)"),
+    ("device", pa.int64(), "device number of the file when read (null for stdin)"),
+    ("inode", pa.int64(), "inode number of the file when read (null for stdin)"),
+    ("size", pa.int64(), "size on disk when read (compressed size for .gz/.zst; null for stdin)"),
+    ("head_hash", pa.string(), "SHA-256 of the first 4 KiB after decompression (all of it when shorter)"),
     ("host", pa.string(), "host of the file's first line that names one, else the file's default"),
     ("transport", pa.string(), "transport of the first line that has one"),
     ("bytes", pa.int64(), "bytes read (after decompression)"),
@@ -146,11 +160,19 @@ KINDS = ["slog", "log", "runner", "llama", "probe", "panic", "gin", "system", "f
 TRANSPORTS = ["plain", "journald", "journald-json", "docker", "docker-json", "docker-desktop",
               "compose", "cri", "pino"]
 TABLES = {"events": EVENTS, "requests": REQUESTS, "loads": LOADS, "gpus": GPUS, "lines": LINES}
+# Columns no engine produces: read.py adds them to every batch of a file (its identity).
+PER_FILE = ("file_id",)
 
 
 def schema(table: str) -> pa.Schema:
     cols = TABLES[table]
     return pa.schema([pa.field(n, t, metadata={"description": d}) for n, t, d in cols])
+
+
+def engine_schema(table: str) -> pa.Schema:
+    """The columns an engine produces for `events` or `requests`: the schema without PER_FILE."""
+    sch = schema(table)
+    return pa.schema([f for f in sch if f.name not in PER_FILE])
 
 
 def describe(table: str) -> list[tuple[str, str, str]]:
