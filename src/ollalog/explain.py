@@ -197,6 +197,9 @@ def _thresholds(f, est, version) -> dict:
     if P != 1:
         out["parallel_1"] = {"num_ctx_full_gpu": E.threshold(est, 1, "full", limit=lim),
                              "num_ctx_any_gpu": E.threshold(est, 1, "any", limit=lim) if counts else None}
+        n = ld.get("num_ctx")
+        if n and counts and est.ctx0:
+            out["parallel_1"]["layers_at_num_ctx"] = int(est.run([n])["layers"][0])
     ok, why = _fa_possible(f, est, version)
     cur = (ld.get("kv_cache_type") or "f16").lower()
     for t in ("q8_0", "q4_0"):
@@ -680,8 +683,8 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
         recs.append(_rec("free the VRAM first", v["cause_text"], None,
                          ["`ollama stop MODEL` for the other model, or `keep_alive: 0` on its requests",
                           "OLLAMA_MAX_LOADED_MODELS=1 to keep one model resident"] +
-                         (["OLLAMA_SCHED_SPREAD / a longer wait: VRAM release is slow on this driver"]
-                          if cause == "vram_not_recovered" else []), ref))
+                         (["wait a few seconds after an unload before the next load: this driver returns "
+                           "freed memory slowly"] if cause == "vram_not_recovered" else []), ref))
     full, anyg = th.get("num_ctx_full_gpu"), th.get("num_ctx_any_gpu")
     if n and full is not None and 0 < full < n:
         target = _round_down(full)
@@ -698,10 +701,16 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
         recs.append(_rec(f"lower num_ctx to {target}", f"at least one layer fits up to num_ctx {anyg}; no context fits "
                          "every layer", target, [f"Modelfile: PARAMETER num_ctx {target}"], ref))
     p1 = th.get("parallel_1") or {}
-    if P > 1 and eras.has_num_parallel(version) and p1.get("num_ctx_full_gpu") is not None:
+    if P > 1 and eras.has_num_parallel(version) and p1.get("num_ctx_full_gpu"):
         f1 = p1["num_ctx_full_gpu"]
         effect = (f"with one slot every layer fits up to num_ctx {f1}" + (" (this num_ctx included)" if n and f1 >= n else ""))
         recs.append(_rec("OLLAMA_NUM_PARALLEL=1", effect, f1, ["server: OLLAMA_NUM_PARALLEL=1 (the KV cache is num_ctx x parallel)"], ref))
+    elif P > 1 and eras.has_num_parallel(version) and est_layers(v, 1) is not None:
+        more = est_layers(v, 1)
+        if more > (v.get("layers_offloaded") or 0):
+            recs.append(_rec("OLLAMA_NUM_PARALLEL=1", f"with one slot {more} layers fit on the GPU instead of "
+                             f"{v.get('layers_offloaded') or 0} (the KV cache is num_ctx x parallel)", None,
+                             ["server: OLLAMA_NUM_PARALLEL=1"], ref))
     for t in ("q8_0", "q4_0"):
         q = th.get(t) or {}
         if q.get("allowed") and q.get("num_ctx_full_gpu") and (full is None or q["num_ctx_full_gpu"] > (full or 0)):
@@ -746,6 +755,12 @@ def recommendations(verdicts: list, resolved: Optional[dict] = None) -> list:
     for i, r in enumerate(out, 1):
         r["rank"] = i
     return out
+
+
+def est_layers(v: dict, parallel: int):
+    """Layers on the GPU at this load's num_ctx with `parallel` slots, as the what-if at parallel
+    1 recorded it (threshold.parallel_1.layers_at_num_ctx), or None."""
+    return ((v.get("threshold") or {}).get(f"parallel_{parallel}") or {}).get("layers_at_num_ctx")
 
 
 def _rec(action, effect, num_ctx, settings, ref) -> dict:

@@ -328,6 +328,10 @@ def _group_all(verdicts, mdir, mhow) -> list:
         for m in list_manifests(mdir):
             if m.weights_digest:
                 tags_of.setdefault(m.weights_digest, []).append(m.name.short())
+    named = {}     # blob -> the tag the log names for it elsewhere
+    for v in verdicts:
+        if v.get("model_name") and v.get("model_blob"):
+            named.setdefault(v["model_blob"], v["model_name"])
     groups: dict = {}
     for v in verdicts:
         blob = v.get("model_blob")
@@ -335,6 +339,9 @@ def _group_all(verdicts, mdir, mhow) -> list:
         if v.get("model_name"):
             key = label = _short_name(v["model_name"])
             how = "the log names the tag (runner.name)"
+        elif blob in named and not tags:
+            key = label = _short_name(named[blob])
+            how = "the log names the tag (runner.name) for this blob"
         elif tags:
             key = label = " / ".join(sorted(tags))
             how = f"the tags of this blob in {mdir}"
