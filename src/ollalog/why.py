@@ -60,7 +60,8 @@ class Report:
 
 def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optional[str] = None,
         all_models: bool = False, whatif: Optional[WhatIf] = None, host: Optional[str] = None,
-        engine: str = "c", on_error: Optional[Callable[[InputError], None]] = None) -> Report:
+        year: Optional[int] = None, engine: str = "c",
+        on_error: Optional[Callable[[InputError], None]] = None) -> Report:
     """Explain every load of `model` (or of every model with `all_models`) in the logs `paths`.
 
     Raises `ModelNotLoaded` when the model never loaded (the message lists the models that did),
@@ -74,7 +75,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
         from .models import ModelName
         name = ModelName.parse(model)
     errors: list = []
-    tables = read(paths, host=host, engine=engine, tables=TABLES, events="named",
+    tables = read(paths, host=host, year=year, engine=engine, tables=TABLES, events="named",
                   on_error=on_error if on_error is not None else errors.append)
     if errors and on_error is None:
         raise errors[0]
