@@ -365,7 +365,7 @@ def test_format_csv_lists_every_load():
     p = run_cli("parse", SAMPLE_DIR, "-f", "csv")
     assert (p.returncode, p.stderr) == (0, "")
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert len(rows) == 11
+    assert len(rows) == 14
     seed = [r for r in rows if r["file"].endswith("seed-deepseek-r1-32b.log")]
     assert [(r["placement"], r["ctx_size"], r["host"], r["model"]) for r in seed] == [
         ("gpu", "4096", "gpubox", "DeepSeek R1 Distill Qwen 32B"), ("cpu", "262144", "gpubox", "DeepSeek R1 Distill Qwen 32B")]

@@ -170,13 +170,13 @@ def test_directory_reads_only_log_files(tmp_path, engine):
     assert read == sorted(["server.log", "server.log.1", "server-2.log", "app.log.3.gz", "old.zst", "notes.txt"])
 
 
-def test_sample_logs_directory_is_its_nine_logs(engine):
+def test_sample_logs_directory_is_its_ten_logs(engine):
     from conftest import SAMPLE_DIR
     t = ollalog.read(str(SAMPLE_DIR), engine=engine)
     assert t.errors == []
     assert sorted(os.path.basename(f) for f in t.lines.column("file").to_pylist()) == sorted(
         p.name for p in SAMPLE_DIR.glob("*.log"))
-    assert t.lines.num_rows == 9
+    assert t.lines.num_rows == 10
     assert sum(t.lines.column("unknown").to_pylist()) < sum(t.lines.column("parsed").to_pylist())
 
 

@@ -98,7 +98,7 @@ def test_readme_examples_run_in_a_fresh_environment(fresh):
     assert re.search(r"\d+ passed", tests) and " failed" not in tests, tests[-2000:]
     errors = next(o for c, o in outputs.items() if "ollalog.InputError" in c)
     assert errors.splitlines()[0] == "missing.log: no such file or directory"
-    assert errors.splitlines()[-1] == "1 9"
+    assert errors.splitlines()[-1] == "1 10"
     assert (work.parent / "home" / ".bash_completions" / "ollalog.sh").is_file()  # --install-completion
 
 

@@ -57,9 +57,9 @@ REQUESTS = [
 ]
 
 LOADS = [
-    ("load_id", pa.string(), "the load's key, file_id:line; its evidence is the events of file_id at evidence_lines"),
     ("file", pa.string(), "input file of the load's first line"),
     ("file_id", pa.string(), "identity of the file (as in events)"),
+    ("load_id", pa.string(), "the load's key, file_id:line; its evidence is the events of file_id at evidence_lines"),
     ("line", pa.int64(), "line of the load's first line"),
     ("end_line", pa.int64(), "line of the last line read as part of this load"),
     ("host", pa.string(), "host of the first line"),

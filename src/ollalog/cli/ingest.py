@@ -9,21 +9,24 @@ import typer
 from typing_extensions import Annotated
 
 from ..read import ENGINES
-from . import app
+from . import command
+from .common import Debug, Engine, Host, Logs, Quiet
 
 STATUS_ORDER = ("new", "grown", "rotated", "replaced", "reread", "unchanged", "duplicate", "error")
 
 
-@app.command("ingest")
+@command("ingest")
 def ingest(
-    logs: Annotated[Optional[List[str]], typer.Argument(help="log files, directories or globs", show_default=False)] = None,
-    to: Annotated[Optional[str], typer.Option("--to", "-o", help="the dataset folder (made if missing)")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="files read at once (default: all cores)", min=1)] = None,
-    host: Annotated[Optional[str], typer.Option("--host", help="host name for every line (else from prefixes or folders)")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="c (fast) or python (the reference parser)")] = "c",
-    wait: Annotated[bool, typer.Option("--wait", help="wait for another ingest of the same dataset to finish")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but errors")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    logs: Logs = None,
+    to: Annotated[Optional[str], typer.Option("--to", "-o", metavar="DIR",
+                                              help="The dataset folder (made when missing).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", metavar="N", min=1,
+                                                help="Files read at once. Default: all cores.")] = None,
+    host: Host = None,
+    engine: Engine = "c",
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another ingest of the same dataset to finish.")] = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Add logs to a Parquet dataset (partitioned by host and day); files read before are read only where they grew."""
     from .. import ingest as I

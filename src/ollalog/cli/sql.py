@@ -16,7 +16,8 @@ from typing_extensions import Annotated
 
 from ..errors import InputError, UsageError
 from ..read import ENGINES
-from . import app
+from . import command
+from .common import Debug, Engine, Host, Year
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -51,22 +52,29 @@ def _queries_text() -> str:
     return "\n".join(out)
 
 
-@app.command("sql")
+@command("sql")
 def sql(
     args: Annotated[Optional[List[str]], typer.Argument(
-        help="log files, directories, globs or - (stdin), then the SQL (or - to read it from stdin) "
-             "unless --query or -f gives it", show_default=False)] = None,
-    query: Annotated[Optional[str], typer.Option("--query", help="run a named query (see --list-queries)")] = None,
-    file: Annotated[Optional[str], typer.Option("--file", "-f", help="read the SQL from FILE (- for stdin)")] = None,
-    param: Annotated[Optional[List[str]], typer.Option("--param", "-p", help="bind $NAME to VALUE (repeatable)")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json (a list of row objects) or markdown")] = "table",
-    data: Annotated[Optional[str], typer.Option("--data", help="query a dataset written by `ollalog ingest` instead of logs")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="write the result to FILE")] = None,
-    host: Annotated[Optional[str], typer.Option("--host", help="host name for every line (else from prefixes or folders)")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="c (fast) or python (the reference parser)")] = "c",
-    schema_only: Annotated[bool, typer.Option("--schema", help="print the views and their columns and exit")] = False,
-    list_queries: Annotated[bool, typer.Option("--list-queries", help="print the named queries and exit")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+        metavar="ARGS", show_default=False,
+        help="Log files, directories, globs or - (stdin), then the SQL (or - to read it from stdin), "
+             "unless --query or --file gives it.")] = None,
+    query: Annotated[Optional[str], typer.Option("--query", metavar="NAME",
+                                                 help="Run a named query (see --list-queries).")] = None,
+    file: Annotated[Optional[str], typer.Option("--file", "-f", metavar="FILE",
+                                                help="Read the SQL from FILE (- for stdin).")] = None,
+    param: Annotated[Optional[List[str]], typer.Option("--param", "-p", metavar="NAME=VALUE",
+                                                       help="Bind $NAME to VALUE (repeatable; never pasted into the SQL).")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT",
+                                     help="table (default; also text), csv, json (a list of row objects) or markdown.")] = "table",
+    data: Annotated[Optional[str], typer.Option("--data", metavar="DIR",
+                                                help="Query a dataset written by `ollalog ingest` instead of logs.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", metavar="FILE", help="Write the result to FILE.")] = None,
+    host: Host = None,
+    year: Year = None,
+    engine: Engine = "c",
+    schema_only: Annotated[bool, typer.Option("--schema", help="Print the views and their columns, then exit.")] = False,
+    list_queries: Annotated[bool, typer.Option("--list-queries", help="Print the named queries, then exit.")] = False,
+    debug: Debug = False,
 ) -> None:
     """SQL over the tables (events, requests, loads, gpus, lines, evidence, load_models, verdicts) of logs or a dataset."""
     if schema_only:
@@ -75,6 +83,7 @@ def sql(
     if list_queries:
         print(_queries_text())
         return
+    fmt = "table" if fmt == "text" else fmt
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
     if engine not in ENGINES:
@@ -113,7 +122,7 @@ def sql(
     sql_from_stdin = file == "-" or (query is None and file is None and args[-1] == "-")
     if sql_from_stdin and "-" in logs:
         raise typer.BadParameter("stdin can hold the logs or the SQL, not both", param_hint="ARGS")
-    failures = _run(text, params, logs, data, host, engine, fmt, out)
+    failures = _run(text, params, logs, data, host, engine, fmt, out, year)
     if failures:
         raise typer.Exit(1)
 
@@ -126,7 +135,7 @@ def _read_sql(path: str) -> str:
         raise InputError(path, e.strerror or str(e)) from None
 
 
-def _run(text, params, logs, data, host, engine, fmt, out) -> int:
+def _run(text, params, logs, data, host, engine, fmt, out, year=None) -> int:
     from .. import views
     from ..read import read
 
@@ -143,7 +152,7 @@ def _run(text, params, logs, data, host, engine, fmt, out) -> int:
         except FileNotFoundError:
             raise InputError(data, "not an ollalog dataset (write one with `ollalog ingest LOGS --to DIR`)") from None
     else:
-        con = views.connect(read(logs, host=host, engine=engine, on_error=report), verdicts=want_verdicts)
+        con = views.connect(read(logs, host=host, year=year, engine=engine, on_error=report), verdicts=want_verdicts)
     rel = views.run(con, text, params)
     if rel is None:
         return len(failures)
