@@ -13,7 +13,7 @@ from typing import Optional
 
 from . import estimate as E
 from .estimate import eras
-from .units import parse_size, parse_size_list
+from .units import parse_size
 
 GIB = 1 << 30
 MIB = 1 << 20

@@ -35,7 +35,7 @@ def _names(names) -> str:
 # what the scheduler said since that load began concerns this one); each later query joins
 # these bounds with a small, pre-filtered set of rows, so the cost grows with the loads, not with
 # loads x events
-BOUNDS_SQL = f"""
+BOUNDS_SQL = """
 CREATE OR REPLACE TEMP TABLE why_bounds AS
 WITH starts AS (
   SELECT file, line FROM (

@@ -1,9 +1,8 @@
 """`ollalog ingest LOGS... --to DIR`: logs into a Parquet dataset, incrementally (ingest.py)."""
 from __future__ import annotations
 
-import os
 import sys
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from typing_extensions import Annotated

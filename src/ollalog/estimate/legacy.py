@@ -12,7 +12,6 @@ one-decimal value unless the scheduler printed raw bytes.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..units import parse_size, parse_size_list
 from . import eras
-from .graph import FORMULA_ARCHS, HParams, graph_bytes, kv_bytes
+from .graph import HParams, graph_bytes, kv_bytes
 
 
 @dataclass

@@ -43,7 +43,6 @@ def gib(b) -> str:
 
 def place(v: dict) -> str:
     p = v.get("placement")
-    a, b = v.get("layers_offloaded"), v.get("layers_total")
     if p == "gpu":
         return "GPU"
     if p == "partial":
