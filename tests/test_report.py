@@ -205,6 +205,11 @@ def test_cli_exit_codes(tmp_path):
     out.unlink()
     p = run_cli("report", str(tmp_path / "gone.log"), "-o", out, cwd=REPO)
     assert p.returncode == 1 and not out.exists()                  # nothing read: no report of nothing
+    out.write_text("the last report")
+    p = run_cli("report", str(tmp_path / "gone.log"), "-o", out, cwd=REPO)
+    assert p.returncode == 1 and out.read_text() == "the last report"          # left as it was
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("ollalog: error: ")   # one line
+    assert [f.name for f in tmp_path.iterdir() if f.name.endswith(".tmp")] == []   # no temporary left
     assert run_cli("report", cwd=REPO).returncode == 2
     assert run_cli("report", SEED, "--data", tmp_path, cwd=REPO).returncode == 2
     assert run_cli("report", SEED, "--format", "pdf", cwd=REPO).returncode == 2

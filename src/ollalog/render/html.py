@@ -139,7 +139,8 @@ def need_figure(group: dict, short) -> dict:
                  "hoverinfo": "text"})
     layout = _layout(barmode="stack", height=400, showlegend=True,
                      title={"text": "free VRAM against a full load", "font": {"size": 13}, "x": 0.01},
-                     xaxis={"type": "category", "tickangle": 0 if len(loads) <= 3 else -30, "automargin": True},
+                     xaxis={"type": "category", "automargin": True,
+                            "tickangle": 0 if sum(len(lb) for lb in labels) <= 60 else -30},
                      yaxis={"title": {"text": "GiB"}, "rangemode": "tozero", "gridcolor": "#e6e6e6"})
     return {"data": data, "layout": layout}
 
@@ -314,6 +315,10 @@ def host_figure(h: dict, short) -> dict:
     pad = _dt.timedelta(milliseconds=max(span_ms * 0.02, 1000))
     layout = _layout(
         barmode="overlay", height=170 + 34 * rows + 110, bargap=0.35,
+        # the legend at the foot of the figure, under the time axis, its date and its title
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0,
+                "font": {"size": 11}},
+        margin={"l": 60, "r": 60, "t": 30, "b": 110},
         xaxis={"type": "date", "anchor": "y2", "gridcolor": "#e6e6e6", "title": {"text": "time (UTC)"},
                **({"range": [_iso(first - pad), _iso(last + pad)]} if first and last else {})},
         yaxis={"domain": [0.34, 1], "type": "category", "categoryorder": "array", "categoryarray": lanes[::-1],
