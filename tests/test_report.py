@@ -205,6 +205,10 @@ def test_cli_exit_codes(tmp_path):
     out.unlink()
     p = run_cli("report", str(tmp_path / "gone.log"), "-o", out, cwd=REPO)
     assert p.returncode == 1 and not out.exists()                  # nothing read: no report of nothing
+    binary = tmp_path / "bin.log"
+    binary.write_bytes(bytes(range(256)) * 16)
+    p = run_cli("report", binary, "-o", out, cwd=REPO)
+    assert p.returncode == 1 and "bin.log" in p.stderr and not out.exists()
     out.write_text("the last report")
     p = run_cli("report", str(tmp_path / "gone.log"), "-o", out, cwd=REPO)
     assert p.returncode == 1 and out.read_text() == "the last report"          # left as it was
@@ -327,10 +331,15 @@ def test_page_draws_every_chart(chromium, sample_page, samples):
     assert len(ids) >= 2 * len(samples["models"])
     drawn = page.evaluate("""Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => [el.id,
         el.querySelectorAll('svg.main-svg').length,
-        el.querySelectorAll('.scatterlayer .trace path, .barlayer .point path').length])""")
+        el.querySelectorAll('.scatterlayer .trace path, .barlayer .point path').length,
+        Math.min(...Array.from(el.querySelectorAll('svg.main-svg')).map(s => s.getBoundingClientRect().width)),
+        Math.min(...Array.from(el.querySelectorAll('svg.main-svg')).map(s => s.getBoundingClientRect().height)),
+        Array.from(el.querySelectorAll('.barlayer .point path, .scatterlayer .trace path'))
+             .filter(p => { const r = p.getBoundingClientRect(); return r.width > 0 || r.height > 0; }).length])""")
     assert sorted(d[0] for d in drawn) == sorted(ids)
-    for el, svgs, marks in drawn:
-        assert svgs >= 1 and marks >= 1, (el, svgs, marks)
+    for el, svgs, marks, width, height, seen in drawn:
+        assert svgs >= 1 and marks >= 1 and seen >= 1, (el, svgs, marks, seen)     # marks drawn, not empty paths
+        assert width >= 300 and height >= 200, (el, width, height)
     # the seed's curve has its threshold lines, the evictions host its lanes
     seed = next(i for i, m in enumerate(samples["models"]) if any(ld["line"] == 211 for ld in m["loads"]))
     assert page.evaluate(f"document.querySelectorAll('#model-{seed}-ctx .shapelayer path').length") >= 2

@@ -75,8 +75,8 @@ def report(
     with AtomicFiles({"report": out} if out is not None else {}) as temps:
         result = build_report(paths if data is None else None, data=data, models_dir=models_dir, host=host,
                               year=year, engine=engine, on_error=skipped)
-        if data is None and failures and not result["inputs"]["files"]:
-            raise typer.Exit(1)       # nothing could be read: no report of nothing
+        if data is None and failures and not any(f["parsed"] for f in result["inputs"]["files"]):
+            raise typer.Exit(1)       # nothing could be read (missing, binary, no Ollama line): no report of nothing
         if fmt == "html":
             from ..render.html import render_html
             text = render_html(result, title=title)
