@@ -94,6 +94,9 @@ def test_readme_examples_run_in_a_fresh_environment(fresh):
     assert sorted(os.listdir(work / "out")) == sorted(f"{n}.parquet" for n in
                                                       ("events", "requests", "loads", "gpus", "lines"))
     assert (work / "loads.parquet").is_file()
+    for page in ("report.html", "fleet.html"):      # ollalog report: one page, plotly.js inside it
+        assert (work / page).stat().st_size > 1 << 20, page
+    assert (work / "report.md").read_text(encoding="utf-8").startswith("# ollalog report\n")
     tests = next(o for c, o in outputs.items() if "pytest" in c)
     assert re.search(r"\d+ passed", tests) and " failed" not in tests, tests[-2000:]
     errors = next(o for c, o in outputs.items() if "ollalog.InputError" in c)

@@ -136,6 +136,11 @@ def _event(r: dict) -> Event:
                  msg=r["msg"] or "", attrs=attrs, time=r["time"], end_line=r.get("end_line") or r["line"])
 
 
+def to_event(row: dict) -> Event:
+    """An Event from a row of the events view with the columns of `_EVENT_COLS`."""
+    return _event(row)
+
+
 @dataclass
 class LoadFacts:
     """One load and what the log says around it."""

@@ -86,8 +86,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     mdir, mhow = _models_dir(models_dir, con)
     asked = whatif.as_dict() if whatif and whatif.asked() else None
     if all_models:
-        verdicts = [_explain(f, asked) for f in F.gather(con)]
-        groups = _group_all(verdicts, mdir, mhow)
+        groups, _ = explain_all(con, mdir, mhow, asked)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
     from .models import read_manifest
     manifest = read_manifest(mdir, name) if mdir is not None else None
@@ -114,6 +113,23 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
 
 def _explain(f, asked):
     return explain.explain_load(f, estimate.for_load(f), asked)
+
+
+def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = None) -> tuple[list, list]:
+    """`--all` over the views on `con`: (groups as in `Report.groups`, and for every load in load
+    order its (LoadFacts, estimator or None, verdict), the verdict being the dict in its group).
+    The report draws the estimators' curves; `why` keeps the groups."""
+    explained = []
+    for f in F.gather(con):
+        est = estimate.for_load(f)
+        explained.append((f, est, explain.explain_load(f, est, asked)))
+    return _group_all([v for _, _, v in explained], mdir, mhow), explained
+
+
+def models_dir(explicit: Optional[str], con) -> tuple:
+    """(the models dir or None, how it was found or why none was): `--models-dir`, else
+    OLLAMA_MODELS, else the one the logs' server config names, else the platform defaults."""
+    return _models_dir(explicit, con)
 
 
 def _files(inputs) -> str:

@@ -69,3 +69,97 @@ def render_why(report: dict) -> str:
                     out.append(f"   - `{s}`" if "`" not in s else f"   - {s}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+def _code(s) -> str:
+    """Log text as a code span, safe in a table cell (no HTML, no cell break, no early end)."""
+    if s is None or s == "":
+        return "–"
+    text = " ".join(str(s).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{text}`"
+
+
+def _value(v) -> str:
+    import datetime as dt
+    if v is None:
+        return "–"
+    if isinstance(v, dt.datetime):
+        return when(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_value(x) for x in v)
+    return str(v)
+
+
+def _table(head: list, rows: list) -> list:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def render_report(report: dict, *, title: str = "ollalog report") -> str:
+    """The report's findings as Markdown, for an issue or a chat: the same numbers as the HTML
+    page, the charts' content as tables. Log text is in code spans."""
+    s = report["summary"]
+    files = [f["file"] for f in report["inputs"]["files"]] + [ld["file"] for m in report["models"] for ld in m["loads"]]
+    short = shortest_paths(files).get
+    out = [f"# {' '.join(title.split())}", ""]
+    span = f", {when(s['first'])} to {when(s['last'])} UTC" if s.get("first") else ""
+    out.append(f"{s['loads']} model loads of {s['models']} models on {s['hosts']} named hosts, from {s['files']} "
+               f"files{span}: {s['gpu']} on the GPU, {s['partial']} split GPU/CPU, {s['cpu']} on the CPU, "
+               f"{s['failed']} failed; {s['evictions']} evicted; {s['requests']} requests, {s['server_errors']} "
+               f"with a 5xx; {s['errors']} errors and {s['warnings']} warnings logged.")
+    if s.get("unreadable"):
+        out += ["", f"**{s['unreadable']} inputs could not be read** (see Inputs)."]
+    if s.get("causes"):
+        out += ["", "Why loads did not run wholly on the GPU: " +
+                ", ".join(f"`{c['cause']}` {c['loads']}" for c in s["causes"]) + "."]
+
+    out += ["", "## Hosts", ""]
+    rows = []
+    for h in report["hosts"]:
+        c = h["counts"]
+        name = _code(h["host"]) if h["host"] is not None else f"no host: {_code(short(h['file']) or h['file'])}"
+        rows.append([name, when(h["first"]), when(h["last"])] +
+                    [str(c[k]) for k in ("loads", "gpu", "partial", "cpu", "failed", "evictions", "requests",
+                                         "client_errors", "server_errors", "errors", "warnings")])
+    out += _table(["host", "from (UTC)", "to", "loads", "GPU", "split", "CPU", "failed", "evicted", "requests",
+                   "4xx", "5xx", "errors", "warnings"], rows) if rows else ["_No timed lines._"]
+
+    out += ["", "## Warnings that matter", ""]
+    if report["warnings"]:
+        out += _table(["", "host", "what", "times", "first (UTC)", "last", "first at", "the line"], [
+            [w["severity"], _code(w["host"]), w["title"] if w.get("event") else _code(w["title"]), str(w["count"]),
+             when(w["first"]), when(w["last"]), _code(f"{short(w['file']) or w['file']}:{w['line']}"),
+             _code(w["text"][:200] + ("…" if len(w["text"]) > 200 or w.get("text_cut") else ""))]
+            for w in report["warnings"]])
+    else:
+        out.append("_No warnings or errors in these logs._")
+
+    out += ["", "## Models", ""]
+    if report["models"]:
+        out.append(render_why({"models": report["models"]}).rstrip("\n"))
+    else:
+        out.append("_No model loads in these logs._")
+
+    out += ["", "## Findings", ""]
+    for f in report["findings"]:
+        params = "".join(f" (`{k}={v}`)" for k, v in f["params"].items())
+        out += [f"### {f['name']}", "", f["description"] + params, ""]
+        if f["rows"]:
+            out += _table(f["columns"], [[_code(_value(r[c])) if isinstance(r[c], str) else _value(r[c])
+                                         for c in f["columns"]] for r in f["rows"]])
+        else:
+            out.append("_None._")
+        out.append("")
+
+    out += ["## Inputs", ""]
+    out += _table(["file", "host", "lines", "parsed", "unknown", "malformed", "invalid UTF-8", "cut", "first (UTC)",
+                   "last"], [[_code(f["file"]), _code(f["host"])] +
+                             [_value(f[k]) for k in ("physical", "parsed", "unknown", "malformed", "invalid_utf8",
+                                                     "oversized")] + [when(f["first"]), when(f["last"])]
+                             for f in report["inputs"]["files"]])
+    if report["inputs"]["errors"]:
+        out += ["", "Not read:", ""] + [f"- {_code(e)}" for e in report["inputs"]["errors"]]
+    return "\n".join(out).rstrip("\n") + "\n"
