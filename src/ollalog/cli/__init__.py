@@ -48,6 +48,7 @@ from . import parse as _parse  # noqa: E402,F401  (registers the command)
 from . import why as _why  # noqa: E402,F401
 from . import sql as _sql  # noqa: E402,F401
 from . import ingest as _ingest  # noqa: E402,F401
+from . import watch as _watch  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
