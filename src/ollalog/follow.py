@@ -106,8 +106,9 @@ class FileStream:
 
     kind = "file"
 
-    def __init__(self, name: str, notice: Notice, history: bool = True):
+    def __init__(self, name: str, notice: Notice, history: bool = True, wait: bool = True):
         self.name = name
+        self.wait = wait           # a missing file is waited for (else: an error)
         self.path = name
         self.notice = notice
         self.history = history     # what the file holds when first opened is history (not loud)
@@ -117,7 +118,8 @@ class FileStream:
         self.quiet_until = 0       # bytes of the current file that are history
         self.head = b""
         self.head_len = 0
-        self.tail_hash: Optional[str] = None  # of the TAIL bytes before `offset` (restored state)
+        self.tail = b""            # the TAIL bytes before `offset`, as read
+        self.tail_hash: Optional[str] = None  # their hash (None: nothing read yet)
         self.restored: Optional[dict] = None
         self.waiting_said = False
         self.error_said: Optional[str] = None
@@ -155,6 +157,10 @@ class FileStream:
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
+            if not self.wait:
+                self.notice("error", f"{self.name}: no such file or directory")
+                self.ended = True
+                return None
             if not self.waiting_said:
                 self.notice("waiting", f"{self.name}: no such file yet; waiting for it to appear")
                 self.waiting_said = True
@@ -164,6 +170,7 @@ class FileStream:
             if self.error_said != reason:
                 self.notice("error", f"{self.name}: {reason}")
                 self.error_said = reason
+            self.ended = True
             return None
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
@@ -171,11 +178,12 @@ class FileStream:
             if self.error_said != "dir":
                 self.notice("error", f"{self.name}: is a directory (name the log file to follow)")
                 self.error_said = "dir"
+            self.ended = True
             return None
         self.waiting_said = False
         self.error_said = None
         self.fd, self.ident = fd, (st.st_dev, st.st_ino)
-        self.offset, self.head, self.head_len, self.tail_hash = 0, b"", 0, None
+        self.offset, self.head, self.head_len, self.tail, self.tail_hash = 0, b"", 0, b"", None
         self.quiet_until = st.st_size if self.history else 0
         self.history = False
         self._refresh_head(st.st_size)
@@ -199,7 +207,10 @@ class FileStream:
         self.ident = None
 
     def _hand(self, consume: Consume, final: bool) -> bool:
-        """Hand over what the current file gained (in pieces of SPAN_MAX); True when bytes were used."""
+        """Hand over what the current file gained (in pieces of SPAN_MAX); True when bytes were used.
+        The bytes are read once, before they are handed over, and the head and the tail that the
+        next poll checks are taken from those same bytes: the file may be copied and truncated
+        while they are being read (reading it again afterwards would see the new file)."""
         used = False
         while True:
             size = os.fstat(self.fd).st_size
@@ -209,21 +220,33 @@ class FileStream:
             loud = self.offset >= self.quiet_until
             if not loud:
                 stop = min(stop, self.quiet_until)
-            last = final and stop == size
-            n = consume(Span(self.fd, self.offset, stop), last, loud)
+            data = os.pread(self.fd, stop - self.offset, self.offset)
+            if not data:
+                return used           # shrunk since the fstat: the next poll sees it
+            last = final and self.offset + len(data) == size
+            n = consume(Span(data), last, loud)
             if n <= 0 and not loud:   # history ends inside a line being written: the rest is new
                 self.quiet_until = self.offset
                 continue
-            if n <= 0 and stop == size:
+            if n <= 0 and self.offset + len(data) >= size:
                 return used           # a line still being written
             if n <= 0:                # a line longer than a span: hand over more at once
-                n = consume(Span(self.fd, self.offset, size), last or final, loud)
+                data = os.pread(self.fd, size - self.offset, self.offset)
+                n = consume(Span(data), final, loud)
                 if n <= 0:
                     return used
-            self.offset += n
-            self._refresh_head(size)
-            self.tail_hash = _sha(self._tail())
+            self._advance(data[:n])
             used = True
+
+    def _advance(self, got: bytes) -> None:
+        """`got` was read and used at `offset`: the head and the tail follow it."""
+        if self.offset < HEAD:
+            head = (self.head[:self.offset] + got)[:HEAD]
+            if len(head) >= self.head_len:
+                self.head, self.head_len = head, len(head)
+        self.tail = (self.tail + got)[-TAIL:] if len(got) < TAIL else got[-TAIL:]
+        self.tail_hash = _sha(self.tail)
+        self.offset += len(got)
 
     def poll(self, consume: Consume) -> None:
         """Hand every byte the followed name gained since the last poll to `consume`."""
@@ -269,7 +292,7 @@ class FileStream:
         else:
             self.notice("lost", f"{self.name}: truncated or rewritten and no copy of its end was found beside it: "
                                 "lines written since the last read may be missing; reading it from its start")
-        self.offset, self.head, self.head_len, self.tail_hash, self.quiet_until = 0, b"", 0, None, 0
+        self.offset, self.head, self.head_len, self.tail, self.tail_hash, self.quiet_until = 0, b"", 0, b"", None, 0
         self._refresh_head(os.fstat(self.fd).st_size)
 
     def _resume(self, consume: Consume) -> None:
@@ -280,11 +303,12 @@ class FileStream:
         off = int(st.get("offset") or 0)
         hl = int(st.get("head_len") or 0)
         same = (st.get("device"), st.get("inode")) == self.ident
+        tail = os.pread(self.fd, min(TAIL, off), off - min(TAIL, off)) if same and size >= off else b""
         if same and size >= off and _sha(os.pread(self.fd, hl, 0)) == st.get("head_hash") and \
-                _sha(os.pread(self.fd, min(TAIL, off), off - min(TAIL, off))) == st.get("tail_hash"):
+                _sha(tail) == st.get("tail_hash"):
             self.offset = off
             self.quiet_until = 0
-            self.tail_hash = st.get("tail_hash")
+            self.tail, self.tail_hash = tail, st.get("tail_hash")
             self._refresh_head(size)
             return
         found = self._from_copy(consume, off, hl, st.get("head_hash") or "", st.get("tail_hash") or "",
@@ -348,7 +372,10 @@ class FileStream:
         return b"".join(chunks(src, 1 << 20, offset=off))
 
     def close(self) -> None:
-        self._close()
+        """Let go of the file; its identity and position stay for state() (the watch saves after this)."""
+        if self.fd is not None:
+            os.close(self.fd)
+        self.fd = None
 
 
 # -- pipes: the journal, standard input ---------------------------------------------------------

@@ -36,7 +36,6 @@ import time
 from typing import Callable, Iterable, Optional
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import schema as S
 from . import snapshot
@@ -444,7 +443,7 @@ class Watch:
         kw = dict(host=host, year=year, engine=engine, sinks=self.sinks, models_dir=models_dir, notice=self.notice)
         self.trackers: list[Tracker] = []
         for p in dict.fromkeys(self.paths):
-            s = PipeStream("<stdin>", self.notice, self.wake) if p == "-" else FileStream(p, self.notice, history)
+            s = PipeStream("<stdin>", self.notice, self.wake) if p == "-" else FileStream(p, self.notice, history, wait=not once)
             self.trackers.append(Tracker(s, **kw))
         if journald is not None:
             s = JournalStream(journald, self.notice, self.wake, history=history, follow=not once, journalctl=journalctl)
@@ -541,6 +540,7 @@ class Watch:
             if files and not self.once:
                 watcher = Watcher([t.stream.dir for t in files], self.wake, poll=self.poll, notice=self.notice)
                 watcher.start()
+            first = True
             while True:
                 for t in self.trackers:
                     t.tick()
@@ -552,9 +552,10 @@ class Watch:
                             t.stream.ended = True
                         if t.stream.ended and t.stream.kind != "file":
                             t.finish()
-                self.save()
+                self.save(force=first)   # the first write: what was there when the watch began is read
+                first = False
                 pipes_open = any(not t.stream.ended for t in self.trackers if t.stream.kind != "file")
-                if stop.is_set() or (self.once and not pipes_open) or (not files and not pipes_open):
+                if stop.is_set() or (self.once and not pipes_open) or all(t.stream.ended for t in self.trackers):
                     break
                 self.wake.wait(min(self.check_every, SETTLE_S) if any(t.settling for t in self.trackers)
                                else self.check_every)

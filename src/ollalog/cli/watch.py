@@ -52,6 +52,27 @@ def alerts_sink(fmt: str, quiet: bool, hooks):
     return Alerts()
 
 
+class _NoPandas:
+    """pyarrow imports pandas, when it is installed, the first time it converts anything (to see
+    whether it was handed a pandas object); a watch never hands it one, and pandas would be a
+    third of a long-running watch's memory (benchmarks/README.md). In the watch process pandas
+    is therefore not found, as where it is not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("ollalog watch does without pandas", name=name)
+        return None
+
+
+def _lean() -> None:
+    """A watch runs for months: without pandas (above), and with Arrow's memory from the system
+    allocator, which gives freed memory back (Arrow's default pool keeps it for the next batch)."""
+    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPandas())
+    import pyarrow as pa
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 @command("watch")
 def watch(
     logs: Annotated[Optional[List[str]], typer.Argument(
@@ -106,6 +127,7 @@ def watch(
     stopped. Exit status: 0 stopped by SIGTERM or --once done; 1 an input could not be read;
     2 usage; 130 Ctrl-C.
     """
+    _lean()
     from .. import watch as W
     from ..hooks import Hooks
 
