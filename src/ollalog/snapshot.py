@@ -98,6 +98,21 @@ def _dec(o, refs: list):
     raise SnapshotError(f"damaged snapshot (tag {tag!r})")
 
 
+def encode(o):
+    """A value of the kinds the codec knows (see the module's doc) as JSON-able data."""
+    return _enc(o, {})
+
+
+def decode(data):
+    """encode()'s value back; SnapshotError when the data is damaged."""
+    try:
+        return _dec(data, [])
+    except (TypeError, ValueError, IndexError, KeyError) as e:
+        if isinstance(e, SnapshotError):
+            raise
+        raise SnapshotError(f"damaged snapshot ({e})") from None
+
+
 def dump(asm: Assembler, seen: set) -> dict:
     """The assembler and the runner summaries seen, as JSON-able data."""
     memo: dict = {}

@@ -336,37 +336,62 @@ def _short_name(label: str) -> str:
     return label
 
 
-def _group_all(verdicts, mdir, mhow) -> list:
-    """--all: every load, grouped by model (tag when the log or a manifest names it, else blob)."""
+def tags_by_blob(mdir) -> dict:
+    """{weights digest: [tag, ...]} of the manifests in the models dir `mdir` (None: no dir)."""
     tags_of: dict = {}
     if mdir is not None:
         from .models import list_manifests
         for m in list_manifests(mdir):
             if m.weights_digest:
                 tags_of.setdefault(m.weights_digest, []).append(m.name.short())
+    return tags_of
+
+
+def model_label(v: dict, tags_of: dict, named: dict, mdir=None) -> tuple:
+    """(key, label, how, tags) naming the model of load `v` as `why --all` groups it: the tag the
+    log names, else the tag it names for the same blob elsewhere (`named`: blob -> tag), else the
+    models dir's tags of the blob (`tags_of`), else the GGUF name and blob."""
+    blob = v.get("model_blob")
+    tags = next((t for d, t in tags_of.items() if _blob_match(d, blob)), None)
+    if v.get("model_name"):
+        return _short_name(v["model_name"]), _short_name(v["model_name"]), "the log names the tag (runner.name)", tags
+    if blob in named and not tags:
+        return (_short_name(named[blob]), _short_name(named[blob]),
+                "the log names the tag (runner.name) for this blob", tags)
+    if tags:
+        label = " / ".join(sorted(tags))
+        return label, label, f"the tags of this blob in {mdir}", tags
+    key = blob or f"{v['file']}:{v['line']}"
+    label = (f"{v['general_name']} (blob {blob[:12]})" if v.get("general_name") and blob
+             else f"blob {blob[:12]}" if blob else "unknown model")
+    return key, label, "no tag known: the GGUF name and weights blob the log prints", tags
+
+
+def tag_of_load(v: dict, f, manifests: list) -> Optional[tuple]:
+    """The one tag among `manifests` (the tags of the load's blob) whose params explain load `v`
+    (with its facts `f`), as `why MODEL` tells tags apart: (tag, how), or None when none or
+    several do."""
+    scored = sorted(((_score(v, m, f), m) for m in manifests), key=lambda x: -x[0][0])
+    if not scored:
+        return None
+    best = scored[0][0][0]
+    top = [m for (sc, _), m in scored if sc == best]
+    if len(top) != 1 or best < 2:
+        return None
+    return top[0].name.short(), "told apart by " + ", ".join(scored[0][0][1])
+
+
+def _group_all(verdicts, mdir, mhow) -> list:
+    """--all: every load, grouped by model (tag when the log or a manifest names it, else blob)."""
+    tags_of = tags_by_blob(mdir)
     named = {}     # blob -> the tag the log names for it elsewhere
     for v in verdicts:
         if v.get("model_name") and v.get("model_blob"):
             named.setdefault(v["model_blob"], v["model_name"])
     groups: dict = {}
     for v in verdicts:
-        blob = v.get("model_blob")
-        tags = next((t for d, t in tags_of.items() if _blob_match(d, blob)), None)
-        if v.get("model_name"):
-            key = label = _short_name(v["model_name"])
-            how = "the log names the tag (runner.name)"
-        elif blob in named and not tags:
-            key = label = _short_name(named[blob])
-            how = "the log names the tag (runner.name) for this blob"
-        elif tags:
-            key = label = " / ".join(sorted(tags))
-            how = f"the tags of this blob in {mdir}"
-        else:
-            key = blob or f"{v['file']}:{v['line']}"
-            label = (f"{v['general_name']} (blob {blob[:12]})" if v.get("general_name") and blob
-                     else f"blob {blob[:12]}" if blob else "unknown model")
-            how = "no tag known: the GGUF name and weights blob the log prints"
-        g = groups.setdefault(key, {"model": label, "resolved": {"blob": blob, "tags": tags, "how": how},
+        key, label, how, tags = model_label(v, tags_of, named, mdir)
+        g = groups.setdefault(key, {"model": label, "resolved": {"blob": v.get("model_blob"), "tags": tags, "how": how},
                                     "loads": [], "recommendations": []})
         g["loads"].append(v)
     out = list(groups.values())

@@ -49,6 +49,7 @@ from . import why as _why  # noqa: E402,F401
 from . import sql as _sql  # noqa: E402,F401
 from . import ingest as _ingest  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
+from . import watch as _watch  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

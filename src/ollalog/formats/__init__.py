@@ -1,5 +1,6 @@
 """Formats as data shared by the C engine and the Python reference: the message catalogue
-(messages.tsv) and the month names of journald prefixes in every locale (months.tsv)."""
+(messages.tsv) and the month names of journald prefixes in every locale (months.tsv); and, for
+`ollalog watch`'s metrics, the routes of Ollama's HTTP server (routes.tsv)."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 _HERE = os.path.dirname(os.path.abspath(__file__))
 MESSAGES_PATH = os.path.join(_HERE, "messages.tsv")
 MONTHS_PATH = os.path.join(_HERE, "months.tsv")
+ROUTES_PATH = os.path.join(_HERE, "routes.tsv")
 
 SCOPES = ("msg", "native")
 MATCHES = ("exact", "prefix", "contains")
@@ -103,3 +105,17 @@ def load_releases(path: str = RELEASES_PATH) -> list[tuple[str, str]]:
                 v, d = line.split("\t")
                 out.append((v, d))
     return out
+
+
+def load_routes(path: str = ROUTES_PATH) -> list[str]:
+    """Ollama's HTTP routes (`/api/chat`, `/api/blobs/:digest`), in file order."""
+    routes = []
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not line.startswith("/") or any(c.isspace() for c in line):
+                raise ValueError(f"{path}:{n}: expected a route such as /api/chat")
+            routes.append(line)
+    return routes

@@ -8,21 +8,26 @@ import os
 FORMATS = ("text", "json", "markdown")
 
 
-def to_json(data) -> str:
-    """JSON with times as RFC 3339 strings (UTC) and nothing lost."""
-    def default(o):
-        if isinstance(o, _dt.datetime):
-            return o.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        if isinstance(o, _dt.date):
-            return o.isoformat()
-        if hasattr(o, "tolist"):
-            return o.tolist()
-        if isinstance(o, (set, frozenset)):
-            return sorted(o)
-        if isinstance(o, os.PathLike):
-            return os.fspath(o)
-        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-    return json.dumps(data, default=default, indent=2, ensure_ascii=False)
+def json_default(o):
+    """What json.dumps cannot write by itself: times as RFC 3339 strings (UTC), arrays, sets, paths."""
+    if isinstance(o, _dt.datetime):
+        return o.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(o, _dt.date):
+        return o.isoformat()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    if isinstance(o, os.PathLike):
+        return os.fspath(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(data, indent: int | None = 2) -> str:
+    """JSON with times as RFC 3339 strings (UTC) and nothing lost; `indent=None`: one line."""
+    if indent is None:
+        return json.dumps(data, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(data, default=json_default, indent=indent, ensure_ascii=False)
 
 
 def when(t) -> str:
