@@ -75,16 +75,12 @@ static inline int valid_bit(ol_col* c, int ok) {
   return OL_OK;
 }
 
-#define FIXED(name, T)                                    \
-  int ol_col_##name(ol_col* c, T v) {                     \
-    if (valid_bit(c, 1) || ol_buf_put(&c->data, &v, sizeof(T))) return OL_ENOMEM; \
-    c->length++;                                          \
-    return OL_OK;                                         \
+int ol_col_grow_row(ol_col* c, int64_t width) {
+  if ((c->length & 7) == 0 && (c->length >> 3) >= c->valid.len) {
+    if (ol_buf_putc(&c->valid, 0)) return OL_ENOMEM;
   }
-FIXED(i16, int16_t)
-FIXED(i32, int32_t)
-FIXED(i64, int64_t)
-FIXED(f64, double)
+  return ol_buf_reserve(&c->data, width);
+}
 
 int ol_col_bool(ol_col* c, int v) {
   int64_t byte = c->length >> 3;
@@ -121,12 +117,6 @@ int ol_col_null(ol_col* c) {
     case OL_COL_MAP: rc = put_offset(c, c->keys->length); break;
   }
   if (rc) return rc;
-  c->length++;
-  return OL_OK;
-}
-
-int ol_col_str(ol_col* c, const char* p, int64_t n) {
-  if (valid_bit(c, 1) || ol_buf_put(&c->chars, p, n) || put_offset(c, c->chars.len)) return OL_ENOMEM;
   c->length++;
   return OL_OK;
 }

@@ -56,12 +56,52 @@ typedef struct ol_col {
 int ol_col_init(ol_col* c, int type);
 void ol_col_free(ol_col* c);
 int ol_col_null(ol_col* c);
-int ol_col_i16(ol_col* c, int16_t v);
-int ol_col_i32(ol_col* c, int32_t v);
-int ol_col_i64(ol_col* c, int64_t v);
-int ol_col_f64(ol_col* c, double v);
+int ol_col_grow_row(ol_col* c, int64_t width); /* the slow path of the appends below */
+
+/* Appends: inline, one capacity check a value in the common case (room reserved from the last
+ * batch's sizes); the validity byte of a row that starts a new byte is cleared there. */
+static inline int ol_col_room(ol_col* c, int64_t width) {
+  if ((c->length & 7) == 0 && (c->length >> 3) >= c->valid.len) {
+    if (c->valid.len >= c->valid.cap || c->data.len + width > c->data.cap) return ol_col_grow_row(c, width);
+    c->valid.p[c->valid.len++] = 0;
+  } else if (c->data.len + width > c->data.cap)
+    return ol_col_grow_row(c, width);
+  return OL_OK;
+}
+static inline void ol_col_valid(ol_col* c) { c->valid.p[c->length >> 3] |= (char)(1u << (c->length & 7)); }
+
+#define OL_COL_FIXED(name, T)                             \
+  static inline int ol_col_##name(ol_col* c, T v) {       \
+    if (ol_col_room(c, (int64_t)sizeof(T))) return OL_ENOMEM; \
+    ol_col_valid(c);                                      \
+    memcpy(c->data.p + c->data.len, &v, sizeof(T));       \
+    c->data.len += (int64_t)sizeof(T);                    \
+    c->length++;                                          \
+    return OL_OK;                                         \
+  }
+OL_COL_FIXED(i16, int16_t)
+OL_COL_FIXED(i32, int32_t)
+OL_COL_FIXED(i64, int64_t)
+OL_COL_FIXED(f64, double)
+#undef OL_COL_FIXED
+
 int ol_col_bool(ol_col* c, int v);
-int ol_col_str(ol_col* c, const char* p, int64_t n);
+
+static inline int ol_col_str(ol_col* c, const char* p, int64_t n) {
+  if (ol_col_room(c, 4) || (c->chars.len + n > c->chars.cap && ol_buf_grow(&c->chars, c->chars.len + n))) return OL_ENOMEM;
+  if (c->chars.len + n > INT32_MAX) { /* an Arrow string column holds at most 2 GiB: export batches sooner */
+    ol_fault_set(OL_FAULT_RANGE);
+    return OL_ENOMEM;
+  }
+  ol_col_valid(c);
+  if (n) memcpy(c->chars.p + c->chars.len, p, (size_t)n);
+  c->chars.len += n;
+  int32_t o = (int32_t)c->chars.len;
+  memcpy(c->data.p + c->data.len, &o, 4);
+  c->data.len += 4;
+  c->length++;
+  return OL_OK;
+}
 /* map rows: entries are added to keys/vals, then ol_col_map_end() closes the row */
 int ol_col_map_end(ol_col* c);
 /* overwrite row `i` of an int64 column with a valid value (late time resolution) */

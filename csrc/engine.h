@@ -27,7 +27,10 @@ enum { RC_FILE, RC_LINE, RC_OFFSET, RC_HOST, RC_TIME, RC_STATUS, RC_LATENCY, RC_
        RC_TRANSPORT, RC_TRUNC, RC_PTIME, RC_N };
 /* ---- types ----------------------------------------------------------------------------------- */
 
-typedef struct { int64_t off, len; } ol_str; /* a string in the record arena; len < 0: null */
+/* A string of the record being read: a span of its text (p set: the line, the held or joined
+ * record, a JSON wrapper's unescaped fields; all stable until the record is emitted) or bytes in
+ * the record arena (p NULL: unquoted values with escapes, repaired text); len < 0: null. */
+typedef struct { const char* p; int64_t off, len; } ol_str;
 
 typedef struct {
   int transport;
@@ -186,27 +189,39 @@ static inline int int32_of(const char* s, size_t n, int32_t* out) {
   return 1;
 }
 
-/* strings of the current record live in e->arena */
+/* a span of the record's text: no copy */
 static inline ol_str arena_put(ol_engine* e, const char* p, size_t n) {
-  ol_str s = {e->arena.len, (int64_t)n};
-  ol_buf_put(&e->arena, p, (int64_t)n);
+  ol_str s = {p, 0, (int64_t)n};
+  (void)e;
   return s;
 }
-static const ol_str NOSTR = {0, -1};
+static const ol_str NOSTR = {NULL, 0, -1};
 
-/* put raw bytes, repairing UTF-8 (values produced by \x escapes may be invalid) */
-static inline ol_str arena_put_repaired(ol_engine* e, const char* p, size_t n) {
-  ol_str s = {e->arena.len, 0};
+static inline const char* astr(const ol_engine* e, ol_str s) { return s.p ? s.p : e->arena.p + s.off; }
+
+/* bytes copied into the arena, repairing UTF-8 (values produced by \x escapes may be invalid) */
+static inline ol_str arena_copy_repaired(ol_engine* e, const char* p, size_t n) {
+  ol_str s = {NULL, e->arena.len, 0};
   if (ol_utf8_valid((const unsigned char*)p, n)) ol_buf_put(&e->arena, p, (int64_t)n);
   else ol_utf8_repair((const unsigned char*)p, n, &e->arena);
   s.len = e->arena.len - s.off;
   return s;
 }
 
+/* the Go-quoted string at s[*i] == '"': a span of the text when no backslash comes before the
+ * closing quote (the text is valid UTF-8 already), else unquoted into the arena */
 static inline ol_str arena_unquote(ol_engine* e, const char* s, size_t n, size_t* i, int* term) {
+  const char* b = s + *i + 1;
+  const char* q = (const char*)memchr(b, '"', n - *i - 1);
+  if (q && !memchr(b, '\\', (size_t)(q - b))) {
+    ol_str r = {b, 0, (int64_t)(q - b)};
+    *i = (size_t)(q - s) + 1;
+    *term = 1;
+    return r;
+  }
   e->tmp.len = 0;
   *i = ol_go_unquote(s, n, *i, &e->tmp, term);
-  return arena_put_repaired(e, e->tmp.p, (size_t)e->tmp.len);
+  return arena_copy_repaired(e, e->tmp.p, (size_t)e->tmp.len);
 }
 
 static inline void add_attr(ol_engine* e, ol_str k, ol_str v) {
@@ -289,7 +304,6 @@ int month_of(const ol_engine* e, const char* s, size_t n);
 /* rows.c */
 void resolve_pending(ol_engine* e, int final);
 void set_server_tz(ol_engine* e, int64_t off);
-const char* astr(ol_engine* e, ol_str s);
 void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno);
 /* grammars/slog.c */
 void parse_kv(ol_engine* e, const char* s, size_t n, size_t i, int* truncated, int* malformed);

@@ -129,7 +129,6 @@ static void row_time(ol_engine* e, int table, int64_t row, const rec_t* r, const
 
 /* ---- rows ------------------------------------------------------------------------------------ */
 
-const char* astr(ol_engine* e, ol_str s) { return e->arena.p + s.off; }
 
 static void col_ostr(ol_engine* e, ol_col* c, ol_str s) {
   if (s.len < 0) ol_col_null(c);

@@ -28,7 +28,7 @@ void parse_kv(ol_engine* e, const char* s, size_t n, size_t i, int* truncated, i
       val = arena_unquote(e, s, n, &i, &term);
       if (!term) {
         *truncated = 1;
-        if (val.len > 0 && e->arena.p[val.off + val.len - 1] == '>') val.len--;
+        if (val.len > 0 && astr(e, val)[val.len - 1] == '>') val.len--;
         add_attr(e, key, val);
         break;
       }
