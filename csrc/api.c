@@ -41,6 +41,8 @@ int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err) {
   e->opt.batch_rows = opt && opt->batch_rows > 0 ? opt->batch_rows : 65536;
   e->opt.max_line = opt && opt->max_line > 0 ? opt->max_line : (1 << 20);
   e->opt.keep_unknown = opt ? opt->keep_unknown : 0;
+  e->opt.skip_requests = opt ? opt->skip_requests : 0;
+  e->opt.named_only = opt ? opt->named_only : 0;
   e->last_host = -1;
   if (init_cols(e)) {
     ol_engine_free(e);

@@ -65,6 +65,10 @@ typedef struct {
   int64_t batch_rows; /* rows after which a feed() makes a batch ready (default 65536) */
   int64_t max_line;   /* bytes kept of one physical line; the rest is cut (default 1 MiB) */
   int keep_unknown;   /* keep the text of unknown lines for ol_engine_unknown() (default 0) */
+  /* Rows nobody asked for (default 0: every row). Skipped lines are read, counted and timed as
+   * before (file stats, time context); only their rows are not built. */
+  int skip_requests;  /* no requests rows */
+  int named_only;     /* no events rows of uncatalogued messages (event null) */
 } ol_options;
 
 typedef struct {

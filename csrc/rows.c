@@ -4,8 +4,9 @@
 
 /* ---- time -------------------------------------------------------------------------------------- */
 
+/* row < 0: a line whose row is skipped (ol_options): only the file's times and context */
 static void settle(ol_engine* e, int table, int64_t row, int64_t t) {
-  ol_col_set_i64(table == OL_TABLE_EVENTS ? &e->ev[EC_TIME] : &e->rq[RC_TIME], row, t);
+  if (row >= 0) ol_col_set_i64(table == OL_TABLE_EVENTS ? &e->ev[EC_TIME] : &e->rq[RC_TIME], row, t);
   if (!e->st.has_time || t < e->st.first_time) e->st.first_time = t;
   if (!e->st.has_time || t > e->st.last_time) e->st.last_time = t;
   e->st.has_time = 1;
@@ -148,6 +149,10 @@ void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
   }
   if (r->kind == K_REQUEST) {
     st->gin++;
+    if (e->opt.skip_requests) {
+      row_time(e, OL_TABLE_REQUESTS, -1, r, c);
+      return;
+    }
     ol_col* q = e->rq;
     ol_col_i32(&q[RC_FILE], (int32_t)e->file_id);
     ol_col_i64(&q[RC_LINE], lineno);
@@ -175,6 +180,10 @@ void emit(ol_engine* e, rec_t* r, const ctx_t* c, int64_t lineno) {
       case K_PANIC: st->panic++; break;
       case K_SYSTEM: st->system++; break;
       default: st->other++;
+    }
+    if (e->opt.named_only && r->event < 0) {
+      row_time(e, OL_TABLE_EVENTS, -1, r, c);
+      return;
     }
     ol_col* v = e->ev;
     ol_col_i32(&v[EC_FILE], (int32_t)e->file_id);

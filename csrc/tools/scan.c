@@ -1,6 +1,8 @@
 /* ollalog-scan: run the C engine alone over files (no Python), for profiling and timing.
  *
- *   ollalog-scan [-f FORMATS_DIR] [-c CHUNK] [-q] FILE...
+ *   ollalog-scan [-f FORMATS_DIR] [-c CHUNK] [-q] [-l] FILE...
+ *
+ * -l: loads-only, as `ollalog why` reads (no requests rows, no rows of uncatalogued events).
  *
  * Feeds each file in CHUNK-byte pieces (default 4 MiB), exports and frees every batch as a
  * reader would, and prints each file's line accounting and the wall and CPU time. */
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "-f") && i + 1 < argc) formats = argv[++i];
     else if (!strcmp(argv[i], "-c") && i + 1 < argc) chunk = (size_t)atol(argv[++i]);
     else if (!strcmp(argv[i], "-q")) quiet = 1;
-    else { fprintf(stderr, "usage: ollalog-scan [-f FORMATS_DIR] [-c CHUNK] [-q] FILE...\n"); return 2; }
+    else if (!strcmp(argv[i], "-l")) opt.skip_requests = opt.named_only = 1;
+    else { fprintf(stderr, "usage: ollalog-scan [-f FORMATS_DIR] [-c CHUNK] [-q] [-l] FILE...\n"); return 2; }
   }
   ol_engine* e;
   ol_error err;

@@ -28,6 +28,8 @@ cdef extern from "ollalog.h" nogil:
         int64_t batch_rows
         int64_t max_line
         int keep_unknown
+        int skip_requests
+        int named_only
 
     ctypedef struct ol_file_stats:
         int64_t bytes, physical, parsed, unknown, malformed, blank, continued, invalid_utf8, oversized

@@ -63,13 +63,15 @@ cdef class Engine:
     cdef bint in_file
 
     def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False,
-                  months=None):
+                  months=None, bint skip_requests=False, bint named_only=False):
         cdef ol_error err
         cdef ol_options opt
         cdef int n = 0
         opt.batch_rows = batch_rows
         opt.max_line = max_line
         opt.keep_unknown = keep_unknown
+        opt.skip_requests = skip_requests
+        opt.named_only = named_only
         check(ol_engine_new(&self.e, &opt, &err), &err)
         for r in (rules if rules is not None else load_rules()):
             ev = r.event.encode()

@@ -63,8 +63,15 @@ class Tables:
 
 
 def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
-                keep_unknown: bool = False):
+                keep_unknown: bool = False, want: frozenset | None = None, named_only: bool = False):
+    """An engine; with `want` (the tables asked for) and `named_only` it builds no rows that
+    would be dropped: no requests rows unless asked, no uncatalogued events unless the events
+    table is asked for whole (the assembler reads catalogued events only)."""
     kw = {"keep_unknown": True} if keep_unknown else {}
+    if want is not None and "requests" not in want:
+        kw["skip_requests"] = True
+    if named_only or (want is not None and "events" not in want):
+        kw["named_only"] = True
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -393,7 +400,8 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
             if on_error is None:
                 raise e
             on_error(e)
-    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
+    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None, want=want,
+                      named_only=named_only)
     for src in sources:
         res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
                                    force_host=host is not None, want=want, named_only=named_only,
