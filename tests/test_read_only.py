@@ -101,3 +101,21 @@ def test_the_engines_skip_rows_alike(tmp_path):
         assert full[1] == [1, 3] and full[2] == 2, make
         assert part[1] == [1] and part[2] == 0, make
     assert out["ReferenceParser", True] == out["Engine", True]
+
+
+def test_a_read_stopped_early_stops_its_reading_thread(tmp_path):
+    """read_batches() parses on a thread of its own while the caller takes batches: a caller that
+    stops early stops that thread too (none is left behind, holding the engine)."""
+    import threading
+
+    log = tmp_path / "server.log"
+    log.write_bytes(b'time=2025-04-27T10:00:00.000+02:00 level=INFO source=routes.go:1 msg="Listening on '
+                    b'127.0.0.1:11434 (version 0.6.8)"\n'  # the zone of the [GIN] times: batches go at once
+                    + b"[GIN] 2025/04/27 - 10:00:01 | 200 |     1.5ms |       127.0.0.1 | GET      \"/api/tags\"\n" * 50000)
+    it = ollalog.read_batches(str(log), batch_rows=1000, chunk_size=4096)
+    name, batch = next(b for b in it if b[0] == "requests")
+    assert 1000 <= batch.num_rows < 50000  # a batch once a chunk fills it, long before the end
+    it.close()
+    assert not [t for t in threading.enumerate() if t.name == "ollalog-read"]
+    t = ollalog.read(str(log), batch_rows=1000, chunk_size=4096)  # and the next read is whole
+    assert t.requests.num_rows == 50000 and t.lines.column("physical")[0].as_py() == 50001

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -130,7 +132,7 @@ def _repeated_summaries(batch: pa.RecordBatch, seen_summaries: set) -> list[int]
     rows = _codes(batch.column("event"), lambda n: n == "runner_summary")
     if not len(rows):
         return []
-    keys = pc.take(pc.map_lookup(batch.column("attrs"), "runner.model", "first"), rows)
+    keys = pc.map_lookup(pc.take(batch.column("attrs"), rows), "runner.model", "first")
     firsts = set()
     for k in pc.unique(keys).to_pylist():
         if k is not None and k not in seen_summaries:
@@ -173,9 +175,9 @@ def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.Rec
         mine = _codes(names, lambda n: n == event)
         if not len(mine):
             continue
-        has = None
+        has, theirs = None, pc.take(attrs, mine)  # the few rows first: a lookup reads every row
         for k in keys:
-            hit = pc.is_valid(pc.take(pc.map_lookup(attrs, k, "first"), mine))
+            hit = pc.is_valid(pc.map_lookup(theirs, k, "first"))
             has = hit if has is None else pc.or_(has, hit)
         rows.difference_update(pc.filter(mine, pc.invert(has)).to_pylist())
     if seen_summaries is not None:
@@ -212,12 +214,12 @@ def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
 ALL = frozenset(S.TABLES)
 
 
-def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
+def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
            named_only: bool = False) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their catalogued events go to the file's assembler on the
+    """The engine's finished batches, (name, batch) pairs; their catalogued events go to the file's assembler on the
     way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
     what loads are made of (catalogued events, without repeated runner summaries)."""
-    for name, batch in eng.take_batches():
+    for name, batch in batches:
         if name == "events":
             if named_only:
                 named = _catalogued(batch, seen)
@@ -232,6 +234,53 @@ def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
                 batch = named
         if name in want:
             yield name, _with_file_id(batch, file_id)
+
+
+class _Stopped(Exception):
+    """The consumer of a pipelined read went away: the producer stops."""
+
+
+def _pipelined(produce: Callable[[Callable], None], depth: int = 1) -> Iterator:
+    """Run `produce(put)` on a thread and yield what it puts, in order; at most `depth` items wait
+    (bounded memory). An exception in `produce` is raised here; when the consumer stops early the
+    producer is stopped at its next put, and joined before this returns (the engine is then free)."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item, tag="item"):
+        while not stop.is_set():
+            try:
+                q.put((tag, item), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def run():
+        try:
+            produce(put)
+            put(None, "done")
+        except _Stopped:
+            pass
+        except BaseException as e:  # noqa: BLE001 -- handed to the consumer, raised there
+            try:
+                put(e, "error")
+            except _Stopped:
+                pass
+
+    t = threading.Thread(target=run, name="ollalog-read", daemon=True)
+    t.start()
+    try:
+        while True:
+            tag, item = q.get()
+            if tag == "done":
+                return
+            if tag == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
 
 
 def _wanted(tables, events: str) -> tuple[frozenset, bool]:
@@ -321,35 +370,40 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
     eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),
                    at=resume.at if resume else None)
     rest = bytearray()
-    try:
-        for data in itertools.chain(pre, it):
-            if whole_lines:
-                cut = data.rfind(b"\n") + 1
-                if not cut:
-                    rest += data
-                    continue
-                if rest:
-                    rest += data[:cut]
-                    data, rest = bytes(rest), bytearray(data[cut:])
-                else:
-                    data, rest = data[:cut], bytearray(data[cut:])
-            eng.feed(data)
-            out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
-            if on_progress is not None:
-                on_progress(len(data))
-            if on_unknown is not None:
-                for line, text in eng.take_unknown():
-                    on_unknown(src.name, line, text)
-            yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
-    except InputError as e:
-        out.error = out.error or e
-    out.held_back = len(rest)
-    out.stats = eng.end_file()
-    out.position = eng.position()
-    if on_unknown is not None:
-        for line, text in eng.take_unknown():
+
+    def produce(put):
+        """The engine's side, on its own thread: read, feed (the C engine releases the GIL there),
+        and pass on each chunk's size, unknown lines and finished batches, then the file's end."""
+        nonlocal rest
+        try:
+            for data in itertools.chain(pre, it):
+                if whole_lines:
+                    cut = data.rfind(b"\n") + 1
+                    if not cut:
+                        rest += data
+                        continue
+                    if rest:
+                        rest += data[:cut]
+                        data, rest = bytes(rest), bytearray(data[cut:])
+                    else:
+                        data, rest = data[:cut], bytearray(data[cut:])
+                eng.feed(data)
+                out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
+                put((len(data), eng.take_unknown() if on_unknown is not None else (), list(eng.take_batches())))
+        except InputError as e:
+            out.error = out.error or e
+        out.held_back = len(rest)
+        out.stats = eng.end_file()
+        out.position = eng.position()
+        put((0, eng.take_unknown() if on_unknown is not None else (), list(eng.take_batches())))
+
+    # this thread meanwhile hands the batches on and feeds the assembler: both cores at work
+    for n, unknown, batches in _pipelined(produce):
+        if on_progress is not None and n:
+            on_progress(n)
+        for line, text in unknown:
             on_unknown(src.name, line, text)
-    yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
+        yield from _taken(batches, asm, out.seen, out.file_id, want, named_only)
     return out
 
 
