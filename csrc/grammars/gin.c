@@ -19,7 +19,10 @@ int gin_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
   span_t parts[4];
   int np = 0;
   size_t i = 0;
-  while (np < 3) {
+  /* without requests rows (ol_options.skip_requests) only what decides the line's status is read:
+   * its time, status and latency */
+  int fields = e->opt.skip_requests ? 2 : 3;
+  while (np < fields) {
     const char* bar = (const char*)memchr(s + i, '|', rest - i);
     if (!bar) break;
     parts[np].p = s + i;
@@ -47,6 +50,7 @@ int gin_line(ol_engine* e, rec_t* r, const char* p, size_t n) {
       if (tn) r->malformed = 1;
     }
   }
+  if (e->opt.skip_requests) return 1;
   if (np >= 3) {
     const char* t = parts[2].p;
     size_t tn = parts[2].n;
