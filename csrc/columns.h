@@ -1,4 +1,9 @@
-/* Growable buffers and Arrow column builders, exported through the C Data Interface. */
+/* Growable buffers and Arrow column builders, exported through the C Data Interface.
+ *
+ * Appends do not return their failure to the hot path: an allocation that fails or a size that
+ * would overflow an Arrow offset sets the calling thread's `ol_fault` (sticky until cleared), and
+ * the engine's API entry points check it once per call and report it (see api.c). A builder whose
+ * append failed may hold columns of different lengths; the engine refuses to export them. */
 #ifndef OLLALOG_COLUMNS_H
 #define OLLALOG_COLUMNS_H
 
@@ -6,6 +11,12 @@
 #include <string.h>
 
 #include "ollalog.h"
+
+enum { OL_FAULT_NONE = 0, OL_FAULT_NOMEM = 1, OL_FAULT_RANGE = 2 };
+extern _Thread_local int ol_fault;
+static inline void ol_fault_set(int f) {
+  if (!ol_fault) ol_fault = f;
+}
 
 typedef struct {
   char* p;
@@ -39,23 +50,81 @@ typedef struct ol_col {
   ol_buf chars;          /* string bytes */
   struct ol_col* keys;   /* map entries */
   struct ol_col* vals;
+  int64_t hint_valid, hint_data, hint_chars; /* the last batch's sizes: the next one reserves them */
 } ol_col;
 
 int ol_col_init(ol_col* c, int type);
 void ol_col_free(ol_col* c);
 int ol_col_null(ol_col* c);
-int ol_col_i16(ol_col* c, int16_t v);
-int ol_col_i32(ol_col* c, int32_t v);
-int ol_col_i64(ol_col* c, int64_t v);
-int ol_col_f64(ol_col* c, double v);
+int ol_col_grow_row(ol_col* c, int64_t width); /* the slow path of the appends below */
+
+/* Appends: inline, one capacity check a value in the common case (room reserved from the last
+ * batch's sizes); the validity byte of a row that starts a new byte is cleared there. */
+static inline int ol_col_room(ol_col* c, int64_t width) {
+  if ((c->length & 7) == 0 && (c->length >> 3) >= c->valid.len) {
+    if (c->valid.len >= c->valid.cap || c->data.len + width > c->data.cap) return ol_col_grow_row(c, width);
+    c->valid.p[c->valid.len++] = 0;
+  } else if (c->data.len + width > c->data.cap)
+    return ol_col_grow_row(c, width);
+  return OL_OK;
+}
+static inline void ol_col_valid(ol_col* c) { c->valid.p[c->length >> 3] |= (char)(1u << (c->length & 7)); }
+
+#define OL_COL_FIXED(name, T)                             \
+  static inline int ol_col_##name(ol_col* c, T v) {       \
+    if (ol_col_room(c, (int64_t)sizeof(T))) return OL_ENOMEM; \
+    ol_col_valid(c);                                      \
+    memcpy(c->data.p + c->data.len, &v, sizeof(T));       \
+    c->data.len += (int64_t)sizeof(T);                    \
+    c->length++;                                          \
+    return OL_OK;                                         \
+  }
+OL_COL_FIXED(i16, int16_t)
+OL_COL_FIXED(i32, int32_t)
+OL_COL_FIXED(i64, int64_t)
+OL_COL_FIXED(f64, double)
+#undef OL_COL_FIXED
+
 int ol_col_bool(ol_col* c, int v);
-int ol_col_str(ol_col* c, const char* p, int64_t n);
+
+static inline int ol_col_str(ol_col* c, const char* p, int64_t n) {
+  if (ol_col_room(c, 4) || (c->chars.len + n > c->chars.cap && ol_buf_grow(&c->chars, c->chars.len + n))) return OL_ENOMEM;
+  if (c->chars.len + n > INT32_MAX) { /* an Arrow string column holds at most 2 GiB: export batches sooner */
+    ol_fault_set(OL_FAULT_RANGE);
+    return OL_ENOMEM;
+  }
+  ol_col_valid(c);
+  if (n) memcpy(c->chars.p + c->chars.len, p, (size_t)n);
+  c->chars.len += n;
+  int32_t o = (int32_t)c->chars.len;
+  memcpy(c->data.p + c->data.len, &o, 4);
+  c->data.len += 4;
+  c->length++;
+  return OL_OK;
+}
 /* map rows: entries are added to keys/vals, then ol_col_map_end() closes the row */
 int ol_col_map_end(ol_col* c);
 /* overwrite row `i` of an int64 column with a valid value (late time resolution) */
 void ol_col_set_i64(ol_col* c, int64_t i, int64_t v);
-/* move the column into `out`; the builder is empty afterwards */
+/* move the column into `out`; the builder is empty afterwards, its buffers reserved at the sizes
+ * this batch reached */
 int ol_col_export(ol_col* c, struct ArrowArray* out);
+/* a string array of `n` items (a dictionary), copied */
+int ol_strings_export(const char* const* items, const size_t* lens, int64_t n, struct ArrowArray* out);
 int ol_struct_export(ol_col* cols, int n, int64_t length, struct ArrowArray* out);
+
+/* ---- schemas ------------------------------------------------------------------------------- */
+
+/* A field of a schema: Arrow C format string, nullability, and for a dictionary column the format
+ * of its values; a map's entries are string keys and nullable string values. */
+typedef struct {
+  const char* name;
+  const char* format;
+  int nullable;
+  const char* dict_format; /* NULL: not dictionary-encoded */
+} ol_field;
+
+/* a struct schema ("+s") of the fields, in order */
+int ol_schema_export(const ol_field* fields, int n, struct ArrowSchema* out);
 
 #endif

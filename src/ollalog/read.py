@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Callable, Generator, Iterable, Iterator, Union
 
 import pyarrow as pa
@@ -61,8 +65,15 @@ class Tables:
 
 
 def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
-                keep_unknown: bool = False):
+                keep_unknown: bool = False, want: frozenset | None = None, named_only: bool = False):
+    """An engine; with `want` (the tables asked for) and `named_only` it builds no rows that
+    would be dropped: no requests rows unless asked, no uncatalogued events unless the events
+    table is asked for whole (the assembler reads catalogued events only)."""
     kw = {"keep_unknown": True} if keep_unknown else {}
+    if want is not None and "requests" not in want:
+        kw["skip_requests"] = True
+    if named_only or (want is not None and "events" not in want):
+        kw["named_only"] = True
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -105,50 +116,117 @@ def load_rows(loads: list[dict], file_id: str) -> list[dict]:
 
 
 ASSEMBLER_COLUMNS = ["line", "host", "time", "msg", "attrs", "event"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+HANDLED = Assembler.handled()
+
+
+def _codes(names: pa.DictionaryArray, pick) -> pa.Array:
+    """The rows of a dictionary column whose name `pick(name)` accepts, as row indices."""
+    wanted = pa.array([bool(pick(n)) for n in names.dictionary.to_pylist()], pa.bool_())
+    return pc.indices_nonzero(pc.fill_null(pc.take(wanted, names.indices), False))
+
+
+def _repeated_summaries(batch: pa.RecordBatch, seen_summaries: set) -> list[int]:
+    """DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
+    need the first per model only: the rows of the repeats (and of summaries naming no model)."""
+    rows = _codes(batch.column("event"), lambda n: n == "runner_summary")
+    if not len(rows):
+        return []
+    keys = pc.map_lookup(pc.take(batch.column("attrs"), rows), "runner.model", "first")
+    firsts = set()
+    for k in pc.unique(keys).to_pylist():
+        if k is not None and k not in seen_summaries:
+            seen_summaries.add(k)
+            firsts.add(pc.index(keys, k).as_py())
+    rows = rows.to_pylist()
+    return [r for i, r in enumerate(rows) if i not in firsts]
+
+
+def _without(batch: pa.RecordBatch, drop: list[int]) -> pa.RecordBatch:
+    if not drop:
+        return batch
+    keep = [True] * batch.num_rows
+    for i in drop:
+        keep[i] = False
+    return batch.filter(pa.array(keep, pa.bool_()))
 
 
 def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
-    """The catalogued events of a batch (all columns), in Arrow.
-
-    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
-    need the first per model only, so the repeats are dropped."""
+    """The catalogued events of a batch (all columns), in Arrow, without repeated summaries."""
     ev = batch.column(batch.schema.get_field_index("event"))
     if ev.null_count == len(ev):
         return batch.slice(0, 0)
     sub = batch.filter(pc.is_valid(ev)) if ev.null_count else batch
+    return _without(sub, _repeated_summaries(sub, seen_summaries))
+
+
+def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.RecordBatch:
+    """The rows an assembler handler acts on, only the columns it reads: events it has a handler
+    for, less those its handler ignores for want of a key (Assembler.NEEDS_KEY), and (with
+    `seen_summaries`) less repeated runner summaries. One take at the end: taking a map column
+    is what costs."""
+    sub = named.select(ASSEMBLER_COLUMNS)
+    if not sub.num_rows:
+        return sub
     names = sub.column("event")
-    summary = pc.equal(names.dictionary, "runner_summary").to_pylist()
-    if any(summary):
-        code = summary.index(True)
-        is_sum = pc.equal(names.indices, code)
-        keys = pc.map_lookup(sub.column("attrs"), "runner.model", "first")
-        keep = pc.invert(is_sum)
-        first = {}
-        for i, k in enumerate(pc.if_else(is_sum, keys, None).to_pylist()):
-            if k is not None and k not in seen_summaries and k not in first:
-                first[k] = i
-        if first:
-            seen_summaries.update(first)
-            mask = [False] * len(sub)
-            for i in first.values():
-                mask[i] = True
-            keep = pc.or_(keep, pa.array(mask))
-        sub = sub.filter(keep)
-    return sub
+    rows = set(_codes(names, HANDLED.__contains__).to_pylist())
+    attrs = sub.column("attrs")
+    for event, keys in Assembler.NEEDS_KEY.items():
+        mine = _codes(names, lambda n: n == event)
+        if not len(mine):
+            continue
+        has, theirs = None, pc.take(attrs, mine)  # the few rows first: a lookup reads every row
+        for k in keys:
+            hit = pc.is_valid(pc.map_lookup(theirs, k, "first"))
+            has = hit if has is None else pc.or_(has, hit)
+        rows.difference_update(pc.filter(mine, pc.invert(has)).to_pylist())
+    if seen_summaries is not None:
+        rows.difference_update(_repeated_summaries(sub, seen_summaries))
+    if len(rows) == sub.num_rows:
+        return sub
+    return sub.take(pa.array(sorted(rows), pa.uint64()))
+
+
+def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
+    """The rows the assembler reads, built column by column (cheaper than struct rows)."""
+    if not named.num_rows:
+        return []
+    cols = {c: named.column(c).to_pylist() for c in ("line", "msg")}
+    for c in ("host", "event"):
+        cols[c] = named.column(c).dictionary_decode().to_pylist()
+    # pyarrow's datetimes (UTC as a ZoneInfo), made directly: to_pylist() of a zoned timestamp
+    # column is slow
+    cols["time"] = [None if v is None else _EPOCH + timedelta(microseconds=v)
+                    for v in named.column("time").cast(pa.int64()).to_pylist()]
+    attrs = named.column("attrs")
+    offs = attrs.offsets.to_pylist()
+    keys, vals = attrs.keys.to_pylist(), attrs.items.to_pylist()
+    valid = attrs.is_valid().to_pylist() if attrs.null_count else None
+    out = []
+    for i, (line, host, t, msg, ev) in enumerate(zip(cols["line"], cols["host"], cols["time"], cols["msg"],
+                                                    cols["event"])):
+        a, b = offs[i], offs[i + 1]
+        out.append({"line": line, "host": host, "time": t, "msg": msg, "event": ev,
+                    "attrs": list(zip(keys[a:b], vals[a:b])) if valid is None or valid[i] else None})
+    return out
 
 
 ALL = frozenset(S.TABLES)
 
 
-def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
+def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
            named_only: bool = False) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The engine's finished batches; their catalogued events go to the file's assembler on the
+    """The engine's finished batches, (name, batch) pairs; their catalogued events go to the file's assembler on the
     way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
     what loads are made of (catalogued events, without repeated runner summaries)."""
-    for name, batch in eng.take_batches():
+    for name, batch in batches:
         if name == "events":
-            named = _catalogued(batch, seen)
-            for ev in named.select(ASSEMBLER_COLUMNS).to_pylist():
+            if named_only:
+                named = _catalogued(batch, seen)
+                fed = _handled(named)
+            else:
+                fed = _handled(batch, seen)
+            for ev in _assembler_rows(fed):
                 asm.feed(ev)
             if named_only:
                 if not named.num_rows:
@@ -156,6 +234,53 @@ def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
                 batch = named
         if name in want:
             yield name, _with_file_id(batch, file_id)
+
+
+class _Stopped(Exception):
+    """The consumer of a pipelined read went away: the producer stops."""
+
+
+def _pipelined(produce: Callable[[Callable], None], depth: int = 1) -> Iterator:
+    """Run `produce(put)` on a thread and yield what it puts, in order; at most `depth` items wait
+    (bounded memory). An exception in `produce` is raised here; when the consumer stops early the
+    producer is stopped at its next put, and joined before this returns (the engine is then free)."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item, tag="item"):
+        while not stop.is_set():
+            try:
+                q.put((tag, item), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def run():
+        try:
+            produce(put)
+            put(None, "done")
+        except _Stopped:
+            pass
+        except BaseException as e:  # noqa: BLE001 -- handed to the consumer, raised there
+            try:
+                put(e, "error")
+            except _Stopped:
+                pass
+
+    t = threading.Thread(target=run, name="ollalog-read", daemon=True)
+    t.start()
+    try:
+        while True:
+            tag, item = q.get()
+            if tag == "done":
+                return
+            if tag == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
 
 
 def _wanted(tables, events: str) -> tuple[frozenset, bool]:
@@ -245,35 +370,40 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
     eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),
                    at=resume.at if resume else None)
     rest = bytearray()
-    try:
-        for data in itertools.chain(pre, it):
-            if whole_lines:
-                cut = data.rfind(b"\n") + 1
-                if not cut:
-                    rest += data
-                    continue
-                if rest:
-                    rest += data[:cut]
-                    data, rest = bytes(rest), bytearray(data[cut:])
-                else:
-                    data, rest = data[:cut], bytearray(data[cut:])
-            eng.feed(data)
-            out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
-            if on_progress is not None:
-                on_progress(len(data))
-            if on_unknown is not None:
-                for line, text in eng.take_unknown():
-                    on_unknown(src.name, line, text)
-            yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
-    except InputError as e:
-        out.error = out.error or e
-    out.held_back = len(rest)
-    out.stats = eng.end_file()
-    out.position = eng.position()
-    if on_unknown is not None:
-        for line, text in eng.take_unknown():
+
+    def produce(put):
+        """The engine's side, on its own thread: read, feed (the C engine releases the GIL there),
+        and pass on each chunk's size, unknown lines and finished batches, then the file's end."""
+        nonlocal rest
+        try:
+            for data in itertools.chain(pre, it):
+                if whole_lines:
+                    cut = data.rfind(b"\n") + 1
+                    if not cut:
+                        rest += data
+                        continue
+                    if rest:
+                        rest += data[:cut]
+                        data, rest = bytes(rest), bytearray(data[cut:])
+                    else:
+                        data, rest = data[:cut], bytearray(data[cut:])
+                eng.feed(data)
+                out.tail = (out.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
+                put((len(data), eng.take_unknown() if on_unknown is not None else (), list(eng.take_batches())))
+        except InputError as e:
+            out.error = out.error or e
+        out.held_back = len(rest)
+        out.stats = eng.end_file()
+        out.position = eng.position()
+        put((0, eng.take_unknown() if on_unknown is not None else (), list(eng.take_batches())))
+
+    # this thread meanwhile hands the batches on and feeds the assembler: both cores at work
+    for n, unknown, batches in _pipelined(produce):
+        if on_progress is not None and n:
+            on_progress(n)
+        for line, text in unknown:
             on_unknown(src.name, line, text)
-    yield from _taken(eng, asm, out.seen, out.file_id, want, named_only)
+        yield from _taken(batches, asm, out.seen, out.file_id, want, named_only)
     return out
 
 
@@ -324,7 +454,8 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
             if on_error is None:
                 raise e
             on_error(e)
-    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None)
+    eng = make_engine(engine, batch_rows, max_line, keep_unknown=on_unknown is not None, want=want,
+                      named_only=named_only)
     for src in sources:
         res = yield from read_file(eng, src, chunk_size=chunk_size, on_progress=on_progress,
                                    force_host=host is not None, want=want, named_only=named_only,

@@ -375,7 +375,7 @@ class ReferenceParser:
     """Streaming parser: begin_file(), feed() any chunks, end_file(); batches via take_batches()."""
 
     def __init__(self, batch_rows: int = BATCH_ROWS, max_line: int = MAX_LINE, rules=None, keep_unknown: bool = False,
-                 months=None):
+                 months=None, skip_requests: bool = False, named_only: bool = False):
         rules = rules if rules is not None else load_rules()
         self.months = months if months is not None else load_months()
         self.cat_msg = Catalogue(rules, "msg")
@@ -384,6 +384,9 @@ class ReferenceParser:
         self.batch_rows = batch_rows
         self.max_line = max_line
         self.keep_unknown = keep_unknown
+        # rows nobody asked for: the lines are read, counted and timed all the same
+        self.skip_requests = skip_requests
+        self.named_only = named_only
         self._unknown: list[tuple[int, str]] = []     # unknown lines kept for take_unknown()
         self._unknown_cur: tuple[int, str] | None = None  # the current line's unknown payload
         self.ev_schema = S.engine_schema("events")
@@ -996,7 +999,8 @@ class ReferenceParser:
                    "truncated": rec.truncated, "end_line": max(lineno, self.span_end),
                    "prefix_time": ctx.prefix_time}
             table = self._ev
-        table.append(row)
+        if not (self.skip_requests if table is self._rq else self.named_only and rec.event is None):
+            table.append(row)
         self._time(row, rec, ctx)
 
     def _time(self, row: dict, rec: Rec, ctx: Ctx):
