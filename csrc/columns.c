@@ -107,6 +107,9 @@ int ol_col_null(ol_col* c) {
 }
 
 int ol_col_str(ol_col* c, const char* p, int64_t n) {
+  /* past int32 offsets the value is left empty, so that the column stays whole (the engine makes
+   * a batch ready long before: this is the last line of defence) */
+  if (c->chars.len + n > INT32_MAX) n = 0;
   if (valid_bit(c, 1) || ol_buf_put(&c->chars, p, n) || put_offset(c, c->chars.len)) return OL_ENOMEM;
   c->length++;
   return OL_OK;

@@ -9,6 +9,9 @@
 #include "text.h"
 
 #define PENDING_CAP 65536
+/* rows wait for their time over at most this many max_line lengths of input: their strings stay
+ * in the batch being built, so the bound keeps memory (and int32 string offsets) bounded */
+#define PENDING_LINES 64
 #define MAX_ATTRS 4096
 #define MAX_JSON 256
 #define STR_BYTES_READY (96LL << 20)
@@ -111,6 +114,7 @@ struct ol_engine {
   int64_t ref_us; int has_ref;
   int hint_year; int64_t hint_mtime_us; int has_hint_mtime; /* dates journald prefixes with no ref */
   pending_t* pending; int64_t n_pending, cap_pending;
+  int64_t pending_from; /* offset of the line that made the first row of `pending` wait */
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line, held_end; ol_buf held_text; ctx_t held_ctx;
   int64_t span_end; /* last physical line of the record being emitted */
@@ -416,6 +420,7 @@ static void pend(ol_engine* e, pending_t p) {
     e->pending = v;
     e->cap_pending = cap;
   }
+  if (!e->n_pending) e->pending_from = e->next_off;
   e->pending[e->n_pending++] = p;
   if (e->n_pending > PENDING_CAP) resolve_pending(e, 1);
 }
@@ -466,7 +471,8 @@ static void row_time(ol_engine* e, int table, int64_t row, const rec_t* r, const
 
 /* ---- rows ------------------------------------------------------------------------------------ */
 
-static const char* astr(ol_engine* e, ol_str s) { return e->arena.p + s.off; }
+/* (an arena that never held a byte has no buffer: an empty string is then "", not NULL + 0) */
+static const char* astr(ol_engine* e, ol_str s) { return e->arena.p ? e->arena.p + s.off : ""; }
 
 static void col_ostr(ol_engine* e, ol_col* c, ol_str s) {
   if (s.len < 0) ol_col_null(c);
@@ -2167,6 +2173,12 @@ int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const
   int rc = ol_engine_begin_file(e, name, name_len, host, host_len, force_host, err);
   if (rc != OL_OK || !at) return rc;
   if (at->line < 0 || at->offset < 0) return err_set(err, OL_EINVAL, "negative resume position");
+  /* beyond these the time arithmetic would overflow (a position is read back from a file) */
+  if ((at->has_tz_server && (at->tz_server < -OL_TZ_LIMIT_S || at->tz_server > OL_TZ_LIMIT_S)) ||
+      (at->has_tz_prefix && (at->tz_prefix < -OL_TZ_LIMIT_S || at->tz_prefix > OL_TZ_LIMIT_S)) ||
+      (at->has_ref && (at->ref_us < -OL_TIME_LIMIT_US || at->ref_us > OL_TIME_LIMIT_US)) ||
+      at->line > OL_TIME_LIMIT_US || at->offset > OL_TIME_LIMIT_US)
+    return err_set(err, OL_EINVAL, "resume position out of range");
   e->lineno = at->line;
   e->line_off = e->next_off = e->base_off = at->offset;
   e->first = at->offset == 0;
@@ -2186,7 +2198,9 @@ void ol_engine_position(const ol_engine* e, ol_position* out) {
 
 int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err) {
   (void)err;
-  e->hint_year = year;
+  /* a year or time no date can have is no hint (a file's mtime can be anything on some file systems) */
+  if (has_mtime && (mtime_us < -OL_HINT_LIMIT_US || mtime_us > OL_HINT_LIMIT_US)) has_mtime = 0;
+  e->hint_year = year >= 1 && year <= 9999 ? year : 0;
   e->hint_mtime_us = has_mtime ? mtime_us : 0;
   e->has_hint_mtime = has_mtime != 0;
   return OL_OK;
@@ -2282,6 +2296,7 @@ int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
     }
     start = end + 1;
     e->next_off = at + (int64_t)start;
+    if (e->n_pending && e->next_off - e->pending_from > PENDING_LINES * e->opt.max_line) resolve_pending(e, 1);
   }
   /* the held record must survive the caller freeing this chunk: it is already a copy */
   (void)err;
@@ -2312,7 +2327,11 @@ int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err) {
 int ol_engine_batch_ready(const ol_engine* e) {
   if (e->n_pending) return 0;
   if (e->ev_rows >= e->opt.batch_rows || e->rq_rows >= e->opt.batch_rows) return 1;
-  return e->ev[EC_MSG].chars.len + e->ev[EC_ATTRS].vals->chars.len > STR_BYTES_READY;
+  /* the bytes of every string column: each must stay far below int32 offsets */
+  int64_t bytes = e->ev[EC_ATTRS].keys->chars.len + e->ev[EC_ATTRS].vals->chars.len;
+  for (int i = 0; i < EC_N; i++) bytes += e->ev[i].chars.len;
+  for (int i = 0; i < RC_N; i++) bytes += e->rq[i].chars.len;
+  return bytes > STR_BYTES_READY;
 }
 
 int64_t ol_engine_rows(const ol_engine* e, int table) {
@@ -2321,6 +2340,8 @@ int64_t ol_engine_rows(const ol_engine* e, int table) {
 
 int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* err) {
   int rc;
+  /* a waiting row is settled later by its index in the batch being built: it must stay there */
+  if (e->n_pending) return err_set(err, OL_EINVAL, "rows wait for their time: export when a batch is ready");
   if (table == OL_TABLE_EVENTS) {
     rc = ol_struct_export(e->ev, EC_N, e->ev_rows, out);
     e->ev_rows = 0;
