@@ -1,4 +1,9 @@
-/* Growable buffers and Arrow column builders, exported through the C Data Interface. */
+/* Growable buffers and Arrow column builders, exported through the C Data Interface.
+ *
+ * Appends do not return their failure to the hot path: an allocation that fails or a size that
+ * would overflow an Arrow offset sets the calling thread's `ol_fault` (sticky until cleared), and
+ * the engine's API entry points check it once per call and report it (see api.c). A builder whose
+ * append failed may hold columns of different lengths; the engine refuses to export them. */
 #ifndef OLLALOG_COLUMNS_H
 #define OLLALOG_COLUMNS_H
 
@@ -6,6 +11,12 @@
 #include <string.h>
 
 #include "ollalog.h"
+
+enum { OL_FAULT_NONE = 0, OL_FAULT_NOMEM = 1, OL_FAULT_RANGE = 2 };
+extern _Thread_local int ol_fault;
+static inline void ol_fault_set(int f) {
+  if (!ol_fault) ol_fault = f;
+}
 
 typedef struct {
   char* p;
@@ -39,6 +50,7 @@ typedef struct ol_col {
   ol_buf chars;          /* string bytes */
   struct ol_col* keys;   /* map entries */
   struct ol_col* vals;
+  int64_t hint_valid, hint_data, hint_chars; /* the last batch's sizes: the next one reserves them */
 } ol_col;
 
 int ol_col_init(ol_col* c, int type);
@@ -54,8 +66,25 @@ int ol_col_str(ol_col* c, const char* p, int64_t n);
 int ol_col_map_end(ol_col* c);
 /* overwrite row `i` of an int64 column with a valid value (late time resolution) */
 void ol_col_set_i64(ol_col* c, int64_t i, int64_t v);
-/* move the column into `out`; the builder is empty afterwards */
+/* move the column into `out`; the builder is empty afterwards, its buffers reserved at the sizes
+ * this batch reached */
 int ol_col_export(ol_col* c, struct ArrowArray* out);
+/* a string array of `n` items (a dictionary), copied */
+int ol_strings_export(const char* const* items, const size_t* lens, int64_t n, struct ArrowArray* out);
 int ol_struct_export(ol_col* cols, int n, int64_t length, struct ArrowArray* out);
+
+/* ---- schemas ------------------------------------------------------------------------------- */
+
+/* A field of a schema: Arrow C format string, nullability, and for a dictionary column the format
+ * of its values; a map's entries are string keys and nullable string values. */
+typedef struct {
+  const char* name;
+  const char* format;
+  int nullable;
+  const char* dict_format; /* NULL: not dictionary-encoded */
+} ol_field;
+
+/* a struct schema ("+s") of the fields, in order */
+int ol_schema_export(const ol_field* fields, int n, struct ArrowSchema* out);
 
 #endif

@@ -2,10 +2,11 @@
  *
  * An engine reads files one after another: begin_file(), feed() any chunking of the bytes,
  * end_file(). Rows accumulate in two tables (events, requests) that are exported through the
- * Arrow C Data Interface as struct arrays whose children follow src/ollalog/schema.py; the
- * dictionary columns (file, host, kind, event, transport) are exported as int32 indices into the
- * dictionaries that ol_engine_dict_*() name. Every fallible call returns OL_OK or an error code
- * and fills a fixed-size error record; the error path never allocates.
+ * Arrow C Data Interface as struct arrays whose children follow src/ollalog/schema.py, with an
+ * ArrowSchema (ol_engine_export_batch) or with the dictionary columns (file, host, kind, event,
+ * transport) as int32 indices into the dictionaries that ol_engine_dict_*() name
+ * (ol_engine_export). Every fallible call returns OL_OK or an error code and fills a fixed-size
+ * error record; the error path never allocates.
  */
 #ifndef OLLALOG_H
 #define OLLALOG_H
@@ -47,7 +48,10 @@ struct ArrowArray {
 };
 #endif
 
-enum { OL_OK = 0, OL_ENOMEM = 1, OL_EINVAL = 2 };
+/* OL_ERANGE: a size past what Arrow or the machine can hold (a batch's strings over 2 GiB). After
+ * OL_ENOMEM or OL_ERANGE from feed() or end_file() the engine has failed for good: every later call
+ * returns the same error (its rows may be incomplete, so none is exported). */
+enum { OL_OK = 0, OL_ENOMEM = 1, OL_EINVAL = 2, OL_ERANGE = 3 };
 enum { OL_TABLE_EVENTS = 0, OL_TABLE_REQUESTS = 1 };
 enum { OL_SCOPE_MSG = 0, OL_SCOPE_NATIVE = 1 };
 enum { OL_MATCH_EXACT = 0, OL_MATCH_PREFIX = 1, OL_MATCH_CONTAINS = 2 };
@@ -114,10 +118,14 @@ void ol_engine_position(const ol_engine* e, ol_position* out);
  * two checks (the Python adapter feeds 16 MiB at most), so that string offsets stay within int32. */
 int ol_engine_batch_ready(const ol_engine* e);
 int64_t ol_engine_rows(const ol_engine* e, int table);
-/* Move the table's rows into `out` (a struct array); the engine starts a new batch. Refused
- * (OL_EINVAL, `out` untouched) while rows wait for their time: export when ol_engine_batch_ready()
- * says so, or after ol_engine_end_file(). */
+/* Move the table's rows into `out` (a struct array); the engine starts a new batch. The dictionary
+ * columns are int32 indices into the engine-wide dictionaries of ol_engine_dict_item(). Refused
+ * (OL_EINVAL) while rows wait for their time: export after batch_ready() or end_file(). */
 int ol_engine_export(ol_engine* e, int table, struct ArrowArray* out, ol_error* err);
+/* The same with the dictionary columns as Arrow dictionary arrays that hold only the names this
+ * batch uses, and `schema` describing `out` (a struct of the columns of ol_column_names()). */
+int ol_engine_export_batch(ol_engine* e, int table, struct ArrowArray* out, struct ArrowSchema* schema,
+                           ol_error* err);
 
 /* Unknown lines kept since the last clear (with opt.keep_unknown): the payload no grammar read
  * (after the transport prefix), and its line number. */

@@ -169,9 +169,15 @@ void ol_civil_from_days(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
   *y = yy + (*m <= 2);
 }
 
+int ol_days_in_month(int64_t y, int mo) {
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) return 29;
+  return days[mo - 1];
+}
+
+/* a date that exists (no Feb 31) and a time of day (a leap second allowed) */
 int ol_valid_civil(int y, int mo, int d, int h, int mi, int s) {
-  (void)y;
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61;
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= ol_days_in_month(y, mo) && h < 24 && mi < 60 && s < 61;
 }
 
 int64_t ol_civil_us(int y, int mo, int d, int h, int mi, int s, int64_t frac_us) {

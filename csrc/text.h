@@ -33,6 +33,7 @@ size_t ol_go_unquote(const char* s, size_t n, size_t i, ol_buf* out, int* termin
 
 int64_t ol_days_from_civil(int64_t y, int64_t m, int64_t d);
 void ol_civil_from_days(int64_t z, int64_t* y, int64_t* m, int64_t* d);
+int ol_days_in_month(int64_t y, int mo);
 int ol_valid_civil(int y, int mo, int d, int h, int mi, int s);
 int64_t ol_civil_us(int y, int mo, int d, int h, int mi, int s, int64_t frac_us);
 int64_t ol_frac_us(const char* p, size_t n);

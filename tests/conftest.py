@@ -196,6 +196,9 @@ def assert_tables_equal(got, want, label: str = "") -> None:
     errs = [[(e.path, e.reason) for e in t.errors] for t in (got, want)]
     assert errs[0] == errs[1], f"{label} errors differ: {errs[0]} vs {errs[1]}"
     for name in TABLE_NAMES:
+        for t in (got, want):  # every batch passes pyarrow's full validation (offsets, UTF-8, dictionaries)
+            for batch in t[name].to_batches():
+                batch.validate(full=True)
         g, w = got[name].to_pylist(), want[name].to_pylist()
         if g != w:
             first = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), min(len(g), len(w)))

@@ -909,3 +909,55 @@ def test_apt_history_is_not_llama_output(read_bytes):
 def test_llama_function_lines_still_parse(read_bytes):
     t = read_bytes(b"llm_load_print_meta: n_ctx_train = 131072\n_ggml_init: x\nggml_cuda_init: found 1 CUDA devices:\n")
     assert counts(t) == {"physical": 3, "parsed": 3, "llama": 3}
+
+
+def test_impossible_dates_are_malformed(log_file, engine):
+    """A day the month does not have (Feb 31, Apr 31, Feb 29 of a common year) is an impossible
+    timestamp: the line is malformed and keeps no time; Feb 29 of a leap year is a date."""
+    p = log_file(b'time=2025-02-31T10:00:00.000+01:00 level=INFO source=a.go:1 msg="no such day"\n'
+                 b'time=2023-02-29T10:00:00.000+01:00 level=INFO source=a.go:1 msg="common year"\n'
+                 b'time=2024-02-29T10:00:00.000+01:00 level=INFO source=a.go:1 msg="leap day"\n'
+                 b'[GIN] 2025/04/31 - 10:00:05 | 200 |  1.5ms |  127.0.0.1 | GET  "/"\n'
+                 b'2025/06/31 10:00:00 routes.go:1: INFO server config env="map[]"\n')
+    t = ollalog.read(str(p), engine=engine)
+    (ln,) = t.lines.to_pylist()
+    assert (ln["parsed"], ln["malformed"]) == (1, 4)
+    times = {r["msg"]: r["time"] for r in t.events.to_pylist()}
+    assert times["leap day"] == datetime(2024, 2, 29, 9, 0, tzinfo=timezone.utc)
+    assert times["no such day"] is None and times["common year"] is None
+    assert t.requests.column("time").to_pylist() == [None]
+
+
+def test_c_engine_batches_carry_their_schema_and_own_dictionaries(tmp_path):
+    """The C engine exports each batch with an ArrowSchema that the adapter checks against
+    schema.py; each batch's dictionaries hold only the names it uses (the third file's batch
+    names one file, not three)."""
+    from ollalog import schema as S
+    from ollalog.read import make_engine
+    eng = make_engine("c")
+    line = b'time=2025-02-01T10:00:00.100+01:00 level=INFO source=a.go:1 msg=x k="v w"\n'
+    for name in ("one.log", "two.log", "three.log"):
+        eng.begin_file(name, "h1")
+        eng.feed(line)
+        eng.end_file()
+        ((table, batch),) = eng.take_batches()
+        assert table == "events" and batch.schema.equals(S.engine_schema("events"), check_metadata=True)
+        batch.validate(full=True)
+        assert batch.column("file").dictionary.to_pylist() == [name]
+        assert batch.column("host").dictionary.to_pylist() == ["h1"]
+        assert batch.column("attrs").to_pylist() == [[("k", "v w")]]
+
+
+def test_c_engine_type_drift_is_an_error():
+    """A batch whose types differ from schema.py (here: schema.py made to say int64 for `pid`)
+    is refused with a TypeError naming both, never read as memory of another type."""
+    import pyarrow as pa
+    from ollalog import schema as S
+    from ollalog.read import make_engine
+    eng = make_engine("c")
+    sch = S.engine_schema("events")
+    eng.schemas["events"] = sch.set(sch.get_field_index("pid"), pa.field("pid", pa.int64()))
+    eng.begin_file("a.log")
+    eng.feed(b"time=2025-02-01T10:00:00.100+01:00 level=INFO msg=x\n")
+    with pytest.raises(TypeError, match=r"pid: int32 \(schema.py: pid: int64\)"):
+        eng.end_file()

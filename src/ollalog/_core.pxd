@@ -6,10 +6,14 @@ cdef extern from "ollalog.h" nogil:
         int64_t length
         void (*release)(ArrowArray*)
 
+    struct ArrowSchema:
+        void (*release)(ArrowSchema*)
+
     enum:
         OL_OK
         OL_ENOMEM
         OL_EINVAL
+        OL_ERANGE
         OL_TABLE_EVENTS
         OL_TABLE_REQUESTS
         OL_DICT_FILE
@@ -58,6 +62,7 @@ cdef extern from "ollalog.h" nogil:
     int ol_engine_batch_ready(const ol_engine* e)
     int64_t ol_engine_rows(const ol_engine* e, int table)
     int ol_engine_export(ol_engine* e, int table, ArrowArray* out, ol_error* err)
+    int ol_engine_export_batch(ol_engine* e, int table, ArrowArray* out, ArrowSchema* schema, ol_error* err)
     int64_t ol_engine_dict_size(const ol_engine* e, int which)
     const char* ol_engine_dict_item(const ol_engine* e, int which, int64_t i, size_t* len)
     int64_t ol_engine_unknown_count(const ol_engine* e)

@@ -22,6 +22,8 @@ cdef int check(int rc, ol_error* err) except -1:
     msg = err.message.decode("utf-8", "replace")
     if rc == OL_ENOMEM:
         raise MemoryError(msg)
+    if rc == OL_ERANGE:
+        raise OverflowError(msg)
     raise ValueError(msg)
 
 
@@ -44,9 +46,18 @@ def _check_columns():
 _check_columns()
 
 
+def _drift(got, want) -> str:
+    """The columns of two schemas that differ, as `name: type (schema.py: name: type)`."""
+    diffs = [f"{g.name}: {g.type} (schema.py: {w.name}: {w.type})"
+             for g, w in zip(got, want) if not g.equals(w)]
+    if len(got) != len(want):
+        diffs.append(f"{len(got)} columns (schema.py: {len(want)})")
+    return "; ".join(diffs)
+
+
 cdef class Engine:
     cdef ol_engine* e
-    cdef object raw_types
+    cdef public dict schemas  # what schema.py says each table is: every batch is checked against it
     cdef list batches
     cdef list kinds
     cdef list transports
@@ -73,8 +84,7 @@ cdef class Engine:
         self.kinds = _names(v, n)
         v = ol_transport_names(&n)
         self.transports = _names(v, n)
-        self.raw_types = {t: pa.struct([pa.field(f.name, pa.int32() if pa.types.is_dictionary(f.type) else f.type)
-                                        for f in S.engine_schema(t)]) for t in ("events", "requests")}
+        self.schemas = {t: S.engine_schema(t) for t in ("events", "requests")}
         self.batches = []
 
     def __dealloc__(self):
@@ -145,7 +155,7 @@ cdef class Engine:
         d["last_time"] = st.last_time if st.has_time else None
         d["tz_assumed"] = bool(st.tz_assumed)
         d["transport"] = self.transports[st.transport] if st.transport >= 0 else None
-        d["host"] = self._dict(OL_DICT_HOST)[st.host] if st.host >= 0 else None
+        d["host"] = self._name(OL_DICT_HOST, st.host) if st.host >= 0 else None
         return d
 
     def take_batches(self):
@@ -164,47 +174,36 @@ cdef class Engine:
         ol_engine_unknown_clear(self.e)
         return out
 
-    cdef list _dict(self, int which):
+    cdef str _name(self, int which, int64_t i):
         cdef size_t ln
-        cdef const char* p
-        cdef int64_t i, n = ol_engine_dict_size(self.e, which)
-        out = []
-        for i in range(n):
-            p = ol_engine_dict_item(self.e, which, i, &ln)
-            out.append(p[:ln].decode("utf-8", "replace"))
-        return out
+        cdef const char* p = ol_engine_dict_item(self.e, which, i, &ln)
+        return p[:ln].decode("utf-8", "replace")
 
     cdef _export(self):
         cdef ol_error err
         cdef ArrowArray* arr
-        dicts = None
+        cdef ArrowSchema* sch
         for name, code in (("events", OL_TABLE_EVENTS), ("requests", OL_TABLE_REQUESTS)):
             if ol_engine_rows(self.e, code) == 0:
                 continue
             arr = <ArrowArray*>calloc(1, sizeof(ArrowArray))
-            if arr == NULL:
-                raise MemoryError()
-            rc = ol_engine_export(self.e, code, arr, &err)
-            if rc != OL_OK:
-                if arr.release != NULL:
-                    arr.release(arr)
+            sch = <ArrowSchema*>calloc(1, sizeof(ArrowSchema))
+            if arr == NULL or sch == NULL:
                 free(arr)
+                free(sch)
+                raise MemoryError()
+            rc = ol_engine_export_batch(self.e, code, arr, sch, &err)
+            if rc != OL_OK:
+                free(arr)  # on failure the engine released what it had made
+                free(sch)
                 check(rc, &err)
             try:
-                struct = pa.Array._import_from_c(<uintptr_t>arr, self.raw_types[name])
+                batch = pa.RecordBatch._import_from_c(<uintptr_t>arr, <uintptr_t>sch)
             finally:
-                free(arr)  # pyarrow moved the contents; the struct itself is ours
-            if dicts is None:
-                dicts = {"file": pa.array(self._dict(OL_DICT_FILE), pa.string()),
-                         "host": pa.array(self._dict(OL_DICT_HOST), pa.string()),
-                         "event": pa.array(self._dict(OL_DICT_EVENT), pa.string()),
-                         "kind": pa.array(self.kinds, pa.string()),
-                         "transport": pa.array(self.transports, pa.string())}
-            sch = S.engine_schema(name)
-            cols = []
-            for i, f in enumerate(sch):
-                col = struct.field(i)
-                if pa.types.is_dictionary(f.type):
-                    col = pa.DictionaryArray.from_arrays(col, dicts[f.name])
-                cols.append(col)
-            self.batches.append((name, pa.RecordBatch.from_arrays(cols, schema=sch)))
+                free(arr)  # pyarrow moved the contents; the structs themselves are ours
+                free(sch)
+            want = self.schemas[name]
+            if not batch.schema.equals(want, check_metadata=False):
+                raise TypeError(f"ollalog._core exported {name} columns that differ from schema.py: "
+                                + _drift(batch.schema, want))
+            self.batches.append((name, pa.RecordBatch.from_arrays(batch.columns, schema=want)))

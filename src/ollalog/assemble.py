@@ -325,6 +325,15 @@ class Assembler:
 
     # -- events -----------------------------------------------------------------------------------
 
+    # Events a handler ignores unless one of these keys is among its attributes (and then does
+    # nothing else, not even note the line): the reader drops the others before they are converted.
+    NEEDS_KEY = {"gguf_kv": ("general.name", "general.architecture")}
+
+    @classmethod
+    def handled(cls) -> frozenset:
+        """The event names this assembler has a handler for (`on_<event>`)."""
+        return frozenset(n[3:] for n in dir(cls) if n.startswith("on_") and callable(getattr(cls, n)))
+
     def feed(self, ev: dict):
         handler = getattr(self, "on_" + ev["event"], None)
         if handler is not None:

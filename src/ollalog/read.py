@@ -12,6 +12,8 @@ import itertools
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Callable, Generator, Iterable, Iterator, Union
 
 import pyarrow as pa
@@ -105,36 +107,99 @@ def load_rows(loads: list[dict], file_id: str) -> list[dict]:
 
 
 ASSEMBLER_COLUMNS = ["line", "host", "time", "msg", "attrs", "event"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+HANDLED = Assembler.handled()
+
+
+def _codes(names: pa.DictionaryArray, pick) -> pa.Array:
+    """The rows of a dictionary column whose name `pick(name)` accepts, as row indices."""
+    wanted = pa.array([bool(pick(n)) for n in names.dictionary.to_pylist()], pa.bool_())
+    return pc.indices_nonzero(pc.fill_null(pc.take(wanted, names.indices), False))
+
+
+def _repeated_summaries(batch: pa.RecordBatch, seen_summaries: set) -> list[int]:
+    """DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
+    need the first per model only: the rows of the repeats (and of summaries naming no model)."""
+    rows = _codes(batch.column("event"), lambda n: n == "runner_summary")
+    if not len(rows):
+        return []
+    keys = pc.take(pc.map_lookup(batch.column("attrs"), "runner.model", "first"), rows)
+    firsts = set()
+    for k in pc.unique(keys).to_pylist():
+        if k is not None and k not in seen_summaries:
+            seen_summaries.add(k)
+            firsts.add(pc.index(keys, k).as_py())
+    rows = rows.to_pylist()
+    return [r for i, r in enumerate(rows) if i not in firsts]
+
+
+def _without(batch: pa.RecordBatch, drop: list[int]) -> pa.RecordBatch:
+    if not drop:
+        return batch
+    keep = [True] * batch.num_rows
+    for i in drop:
+        keep[i] = False
+    return batch.filter(pa.array(keep, pa.bool_()))
 
 
 def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
-    """The catalogued events of a batch (all columns), in Arrow.
-
-    DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
-    need the first per model only, so the repeats are dropped."""
+    """The catalogued events of a batch (all columns), in Arrow, without repeated summaries."""
     ev = batch.column(batch.schema.get_field_index("event"))
     if ev.null_count == len(ev):
         return batch.slice(0, 0)
     sub = batch.filter(pc.is_valid(ev)) if ev.null_count else batch
+    return _without(sub, _repeated_summaries(sub, seen_summaries))
+
+
+def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.RecordBatch:
+    """The rows an assembler handler acts on, only the columns it reads: events it has a handler
+    for, less those its handler ignores for want of a key (Assembler.NEEDS_KEY), and (with
+    `seen_summaries`) less repeated runner summaries. One take at the end: taking a map column
+    is what costs."""
+    sub = named.select(ASSEMBLER_COLUMNS)
+    if not sub.num_rows:
+        return sub
     names = sub.column("event")
-    summary = pc.equal(names.dictionary, "runner_summary").to_pylist()
-    if any(summary):
-        code = summary.index(True)
-        is_sum = pc.equal(names.indices, code)
-        keys = pc.map_lookup(sub.column("attrs"), "runner.model", "first")
-        keep = pc.invert(is_sum)
-        first = {}
-        for i, k in enumerate(pc.if_else(is_sum, keys, None).to_pylist()):
-            if k is not None and k not in seen_summaries and k not in first:
-                first[k] = i
-        if first:
-            seen_summaries.update(first)
-            mask = [False] * len(sub)
-            for i in first.values():
-                mask[i] = True
-            keep = pc.or_(keep, pa.array(mask))
-        sub = sub.filter(keep)
-    return sub
+    rows = set(_codes(names, HANDLED.__contains__).to_pylist())
+    attrs = sub.column("attrs")
+    for event, keys in Assembler.NEEDS_KEY.items():
+        mine = _codes(names, lambda n: n == event)
+        if not len(mine):
+            continue
+        has = None
+        for k in keys:
+            hit = pc.is_valid(pc.take(pc.map_lookup(attrs, k, "first"), mine))
+            has = hit if has is None else pc.or_(has, hit)
+        rows.difference_update(pc.filter(mine, pc.invert(has)).to_pylist())
+    if seen_summaries is not None:
+        rows.difference_update(_repeated_summaries(sub, seen_summaries))
+    if len(rows) == sub.num_rows:
+        return sub
+    return sub.take(pa.array(sorted(rows), pa.uint64()))
+
+
+def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
+    """The rows the assembler reads, built column by column (cheaper than struct rows)."""
+    if not named.num_rows:
+        return []
+    cols = {c: named.column(c).to_pylist() for c in ("line", "msg")}
+    for c in ("host", "event"):
+        cols[c] = named.column(c).dictionary_decode().to_pylist()
+    # pyarrow's datetimes (UTC as a ZoneInfo), made directly: to_pylist() of a zoned timestamp
+    # column is slow
+    cols["time"] = [None if v is None else _EPOCH + timedelta(microseconds=v)
+                    for v in named.column("time").cast(pa.int64()).to_pylist()]
+    attrs = named.column("attrs")
+    offs = attrs.offsets.to_pylist()
+    keys, vals = attrs.keys.to_pylist(), attrs.items.to_pylist()
+    valid = attrs.is_valid().to_pylist() if attrs.null_count else None
+    out = []
+    for i, (line, host, t, msg, ev) in enumerate(zip(cols["line"], cols["host"], cols["time"], cols["msg"],
+                                                    cols["event"])):
+        a, b = offs[i], offs[i + 1]
+        out.append({"line": line, "host": host, "time": t, "msg": msg, "event": ev,
+                    "attrs": list(zip(keys[a:b], vals[a:b])) if valid is None or valid[i] else None})
+    return out
 
 
 ALL = frozenset(S.TABLES)
@@ -147,8 +212,12 @@ def _taken(eng, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
     what loads are made of (catalogued events, without repeated runner summaries)."""
     for name, batch in eng.take_batches():
         if name == "events":
-            named = _catalogued(batch, seen)
-            for ev in named.select(ASSEMBLER_COLUMNS).to_pylist():
+            if named_only:
+                named = _catalogued(batch, seen)
+                fed = _handled(named)
+            else:
+                fed = _handled(batch, seen)
+            for ev in _assembler_rows(fed):
                 asm.feed(ev)
             if named_only:
                 if not named.num_rows:

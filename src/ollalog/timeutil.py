@@ -28,8 +28,15 @@ def civil_from_days(z: int) -> tuple[int, int, int]:
     return y + (m <= 2), m, d
 
 
+def days_in_month(y: int, mo: int) -> int:
+    if mo == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        return 29
+    return (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[mo - 1]
+
+
 def valid_civil(y: int, mo: int, d: int, h: int, mi: int, s: int) -> bool:
-    return 1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61
+    """A date that exists (no Feb 31) and a time of day (a leap second allowed)."""
+    return 1 <= mo <= 12 and 1 <= d <= days_in_month(y, mo) and h < 24 and mi < 60 and s < 61
 
 
 def civil_us(y: int, mo: int, d: int, h: int, mi: int, s: int, frac_us: int = 0) -> int:

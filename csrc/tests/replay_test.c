@@ -1,14 +1,15 @@
-/* C tests of the core through its public API, meant to run under ASan + UBSan:
+/* C tests of the core through its public API with the batch validator of csrc/fuzz/check.c,
+ * meant to run under ASan + UBSan as well (cmake -DOLLALOG_SANITIZE=ON); engine_test.c holds
+ * the cases with their expected values:
  *
- *   ol_c_tests [--log PATH]... [--input PATH]...
+ *   replay_test [--log PATH]... [--input PATH]...
  *
  * --log    a log file, or a folder of them (*.log): each is read in one piece and in many
  *          chunkings, batch sizes and line limits, as one file and as two reads of it (resumed);
  *          every batch is validated and every reading must equal the one-piece reading.
  * --input  a fuzz input (header + bytes, see fuzz_engine.c), or a folder of them: each is run
  *          through the fuzz target (the regression inputs of csrc/fuzz/regressions/).
- * Then the cases written here, each with the values it must give. Prints one line per failure
- * (and aborts), else "ok: ...".
+ * Then the line accounting case below. Prints one line per failure (and aborts), else "ok: ...".
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -173,33 +174,6 @@ static void case_accounting(void) {
   cases++;
 }
 
-/* a batch asked for while a row waits for its time (a [GIN] line before any slog line gives the
- * zone) is refused, and the rows are all there after end_file */
-static void case_export_while_pending(void) {
-  ol_engine* e = engine(1);
-  ol_error err;
-  ol_engine_begin_file(e, "x", 1, NULL, 0, 0, &err);
-  feed_str(e, "[GIN] 2025/02/01 - 10:00:05 | 200 |  1s | 127.0.0.1 | GET \"/\"\n");
-  if (ol_engine_batch_ready(e)) ck_fail("case pending: a batch is ready while its row waits for a zone");
-  struct ArrowArray a;
-  memset(&a, 0, sizeof(a));
-  int rc = ol_engine_export(e, OL_TABLE_REQUESTS, &a, &err);
-  if (rc != OL_EINVAL || a.release) ck_fail("case pending: export while a row waits gave %d, want OL_EINVAL", rc);
-  feed_str(e, "time=2025-02-01T10:00:06.000+01:00 level=INFO source=a.go:1 msg=x\n");
-  ol_file_stats st;
-  ol_engine_end_file(e, &st, &err);
-  if (ol_engine_rows(e, OL_TABLE_REQUESTS) != 1) ck_fail("case pending: the request row is gone");
-  rc = ol_engine_export(e, OL_TABLE_REQUESTS, &a, &err);
-  if (rc != OL_OK) ck_fail("case pending: export after end_file: %s", err.message);
-  ck_validate_batch(e, OL_TABLE_REQUESTS, &a, 1, 2, 0, 1000);
-  const int64_t* t = (const int64_t*)a.children[4]->buffers[1];
-  /* 10:00:05 at +01:00 is 09:00:05 UTC */
-  if (t[0] != 1738400405LL * 1000000LL) ck_fail("case pending: time %lld", (long long)t[0]);
-  a.release(&a);
-  ol_engine_free(e);
-  cases++;
-}
-
 int main(int argc, char** argv) {
   if (ck_load_formats(&F, NULL)) return 2;
   LLVMFuzzerInitialize(&argc, &argv);
@@ -212,7 +186,6 @@ int main(int argc, char** argv) {
     }
   }
   case_accounting();
-  case_export_while_pending();
   printf("ok: %ld logs (%ld readings), %ld fuzz inputs, %ld cases\n", files, readings, inputs, cases);
   return 0;
 }
