@@ -277,7 +277,7 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
     ol_buf t = e->line;
     e->line = e->tmp;
     e->tmp = t;
-    s = e->line.p;
+    s = e->line.p ? e->line.p : ""; /* a line of escape sequences only leaves nothing, not a buffer */
     n = (size_t)e->line.len;
   }
   size_t full = n;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import errno
 import json
 import os
 import secrets
@@ -282,6 +283,10 @@ def shortest_unique_paths(paths: Iterable[str]) -> dict[str, str]:
 # output files: written under temporary names beside their targets, renamed into place at the end
 
 
+# what a write into a temporary file can fail with (pyarrow's errors carry the errno too)
+WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS") if hasattr(errno, n))
+
+
 class AtomicFiles:
     """`with AtomicFiles({"loads": "out/loads.parquet", ...}) as tmp:` write to `tmp[key]`.
 
@@ -354,6 +359,9 @@ class AtomicFiles:
         self._discard()
         if issubclass(kind, KeyboardInterrupt):
             raise Interrupted(f"nothing written to {self.display}") from None
+        if isinstance(exc, OSError) and not isinstance(exc, OllalogError) and exc.errno in WRITE_ERRNOS:
+            # a write that failed half way (a full disk): one line, and nothing was left behind
+            raise OutputError(self.display, os.strerror(exc.errno).lower()) from None
 
     def _discard(self) -> None:
         for tmp in self.temps.values():
