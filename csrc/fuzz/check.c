@@ -739,7 +739,7 @@ void ck_read(ol_engine* e, const uint8_t* data, size_t n, const ck_config* cfg, 
       if (cfg->odd_resume) {
         at.tz_server = cfg->odd_tz;
         at.has_tz_server = 1;
-        at.tz_prefix = -cfg->odd_tz;
+        at.tz_prefix = cfg->odd_tz == INT64_MIN ? INT64_MAX : -cfg->odd_tz; /* (-INT64_MIN overflows) */
         at.has_tz_prefix = 1;
         at.ref_us = cfg->odd_ref;
         at.has_ref = 1;

@@ -291,6 +291,11 @@ def _sniff(src: Source, head: bytes) -> bool:
     a terminal capture): every CR is then read as a line end (one byte for one: offsets stay)."""
     if is_binary(head):
         raise InputError(src.name, "not a text log (binary data)")
+    return cr_line_ends(head)
+
+
+def cr_line_ends(head: bytes) -> bool:
+    """The start of a file ends its lines in CR alone: a CR in it and no LF."""
     return b"\n" not in head and b"\r" in head
 
 

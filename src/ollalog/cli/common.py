@@ -93,8 +93,9 @@ def _flushed() -> bool:
 
 
 def _say(line: str) -> None:
+    from ..render import printable
     try:
-        print(line, file=sys.stderr, flush=True)
+        print(printable(line, one_line=True), file=sys.stderr, flush=True)  # log text is in some messages
     except OSError:
         pass
 
@@ -258,7 +259,9 @@ def write_markdown(columns: Sequence[str], rows: Iterable[dict], out=None) -> No
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "") -> list[str]:
     """Columns padded to their widest cell; None prints as -."""
-    cells = [[str(c) for c in columns]] + [["-" if v is None else str(v) for v in r] for r in rows]
+    from ..render import printable
+    cells = [[str(c) for c in columns]] + [["-" if v is None else printable(str(v), one_line=True) for v in r]
+                                           for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
     return [indent + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
 

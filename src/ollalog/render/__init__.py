@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 
 FORMATS = ("text", "json", "markdown")
 
@@ -22,7 +23,11 @@ def to_json(data) -> str:
         if isinstance(o, os.PathLike):
             return os.fspath(o)
         raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-    return json.dumps(data, default=default, indent=2, ensure_ascii=False)
+    # DEL and the C1 controls (U+009B is a CSI to some terminals) as \u escapes, like C0 ones
+    return json.dumps(data, default=default, indent=2, ensure_ascii=False).translate(_JSON_C1)
+
+
+_JSON_C1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
 
 
 def when(t) -> str:
@@ -159,9 +164,31 @@ def shortest_paths(files) -> dict:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_NL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, one_line: bool = False) -> str:
+    """Text read from a log, safe to show: control characters (escape sequences, bells; line
+    breaks too when `one_line`) written as \\xNN, so a log line cannot retitle, recolour or reset
+    a terminal, nor add lines to a one-line message."""
+    return (_CONTROL_NL if one_line else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _printable_report(v):
+    if isinstance(v, str):
+        return printable(v)
+    if isinstance(v, dict):
+        return {k: _printable_report(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_printable_report(x) for x in v]
+    return v
+
+
 def render(report: dict, fmt: str, *, color: bool = False, width: int = 100) -> str:
     if fmt == "json":
-        return to_json(report)
+        return to_json(report)  # JSON escapes control characters itself
+    report = _printable_report(report)
     if fmt == "markdown":
         from .markdown import render_why
         return render_why(report)
