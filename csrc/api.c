@@ -117,6 +117,12 @@ int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const
   int rc = ol_engine_begin_file(e, name, name_len, host, host_len, force_host, err);
   if (rc != OL_OK || !at) return rc;
   if (at->line < 0 || at->offset < 0) return err_set(err, OL_EINVAL, "negative resume position");
+  /* beyond these the time arithmetic would overflow (a position is read back from a file) */
+  if ((at->has_tz_server && (at->tz_server < -OL_TZ_LIMIT_S || at->tz_server > OL_TZ_LIMIT_S)) ||
+      (at->has_tz_prefix && (at->tz_prefix < -OL_TZ_LIMIT_S || at->tz_prefix > OL_TZ_LIMIT_S)) ||
+      (at->has_ref && (at->ref_us < -OL_TIME_LIMIT_US || at->ref_us > OL_TIME_LIMIT_US)) ||
+      at->line > OL_TIME_LIMIT_US || at->offset > OL_TIME_LIMIT_US)
+    return err_set(err, OL_EINVAL, "resume position out of range");
   e->lineno = at->line;
   e->line_off = e->next_off = e->base_off = at->offset;
   e->first = at->offset == 0;
@@ -136,7 +142,9 @@ void ol_engine_position(const ol_engine* e, ol_position* out) {
 
 int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err) {
   (void)err;
-  e->hint_year = year;
+  /* a year or time no date can have is no hint (a file's mtime can be anything on some file systems) */
+  if (has_mtime && (mtime_us < -OL_HINT_LIMIT_US || mtime_us > OL_HINT_LIMIT_US)) has_mtime = 0;
+  e->hint_year = year >= 1 && year <= 9999 ? year : 0;
   e->hint_mtime_us = has_mtime ? mtime_us : 0;
   e->has_hint_mtime = has_mtime != 0;
   return OL_OK;
@@ -147,7 +155,11 @@ int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime,
 int ol_engine_batch_ready(const ol_engine* e) {
   if (e->n_pending) return 0;
   if (e->ev_rows >= e->opt.batch_rows || e->rq_rows >= e->opt.batch_rows) return 1;
-  return e->ev[EC_MSG].chars.len + e->ev[EC_ATTRS].vals->chars.len > STR_BYTES_READY;
+  /* the bytes of every string column: each must stay far below int32 offsets */
+  int64_t bytes = e->ev[EC_ATTRS].keys->chars.len + e->ev[EC_ATTRS].vals->chars.len;
+  for (int i = 0; i < EC_N; i++) bytes += e->ev[i].chars.len;
+  for (int i = 0; i < RC_N; i++) bytes += e->rq[i].chars.len;
+  return bytes > STR_BYTES_READY;
 }
 
 int64_t ol_engine_rows(const ol_engine* e, int table) {

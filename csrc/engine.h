@@ -13,6 +13,9 @@
 #include "text.h"
 
 #define PENDING_CAP 65536
+/* rows wait for their time over at most this many max_line lengths of input: their strings stay
+ * in the batch being built, so the bound keeps memory (and int32 string offsets) bounded */
+#define PENDING_LINES 64
 #define MAX_ATTRS 4096
 #define MAX_JSON 256
 #define STR_BYTES_READY (96LL << 20)
@@ -101,6 +104,7 @@ struct ol_engine {
   int64_t ref_us; int has_ref;
   int hint_year; int64_t hint_mtime_us; int has_hint_mtime; /* dates journald prefixes with no ref */
   pending_t* pending; int64_t n_pending, cap_pending;
+  int64_t pending_from; /* offset of the line that made the first row of `pending` wait */
   /* held slog record (a wrapped record continues on the next lines) */
   int held; int64_t held_line, held_end; ol_buf held_text; ctx_t held_ctx;
   int64_t span_end; /* last physical line of the record being emitted */
@@ -197,7 +201,10 @@ static inline ol_str arena_put(ol_engine* e, const char* p, size_t n) {
 }
 static const ol_str NOSTR = {NULL, 0, -1};
 
-static inline const char* astr(const ol_engine* e, ol_str s) { return s.p ? s.p : e->arena.p + s.off; }
+/* (an arena that never held a byte has no buffer: an empty string is then "", not NULL + 0) */
+static inline const char* astr(const ol_engine* e, ol_str s) {
+  return s.p ? s.p : e->arena.p ? e->arena.p + s.off : "";
+}
 
 /* bytes copied into the arena, repairing UTF-8 (values produced by \x escapes may be invalid) */
 static inline ol_str arena_copy_repaired(ol_engine* e, const char* p, size_t n) {

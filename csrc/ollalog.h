@@ -99,19 +99,27 @@ int ol_engine_add_rule(ol_engine* e, const char* event, size_t event_len, int sc
                        const char* text, size_t text_len, ol_error* err);
 int ol_engine_begin_file(ol_engine* e, const char* name, size_t name_len, const char* host,
                          size_t host_len, int force_host, ol_error* err);
-/* begin_file() that goes on from `at`: line numbers and offsets continue, zone-less times keep their context. */
+/* begin_file() that goes on from `at`: line numbers and offsets continue, zone-less times keep their
+ * context. OL_EINVAL for a position no read gives: negative, |tz| over OL_TZ_LIMIT_S seconds, |ref_us|,
+ * line or offset over OL_TIME_LIMIT_US. */
+#define OL_TZ_LIMIT_S 1000000LL
+#define OL_TIME_LIMIT_US (1LL << 62)
 int ol_engine_resume_file(ol_engine* e, const char* name, size_t name_len, const char* host, size_t host_len,
                           int force_host, const ol_position* at, ol_error* err);
 /* The month names of journald prefixes (any locale), one at a time, before the first file. */
 int ol_engine_add_month(ol_engine* e, const char* name, size_t len, int month, ol_error* err);
 /* After begin_file: what dates journald prefixes when the file holds no absolute time: `year`
- * (0: none), else the file's modification time in UTC microseconds (when has_mtime). */
+ * (0: none), else the file's modification time in UTC microseconds (when has_mtime). A year outside
+ * 1..9999 or a time beyond +-OL_HINT_LIMIT_US (year 10000) is no hint. */
+#define OL_HINT_LIMIT_US 253402300800000000LL
 int ol_engine_date_hint(ol_engine* e, int year, int64_t mtime_us, int has_mtime, ol_error* err);
 int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err);
 int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err);
 /* After end_file(): where a read of the same file, grown, would go on (see ol_engine_resume_file). */
 void ol_engine_position(const ol_engine* e, ol_position* out);
-/* 1 when feed() left a batch to take (enough rows and no row waiting for its time). */
+/* 1 when feed() left a batch to take (enough rows or string bytes, and no row waiting for its
+ * time). A batch holds the rows of the feeds since the last export: feed at most some MiB between
+ * two checks (the Python adapter feeds 16 MiB at most), so that string offsets stay within int32. */
 int ol_engine_batch_ready(const ol_engine* e);
 int64_t ol_engine_rows(const ol_engine* e, int table);
 /* Move the table's rows into `out` (a struct array); the engine starts a new batch. The dictionary

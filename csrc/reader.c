@@ -277,7 +277,7 @@ static void physical(ol_engine* e, const char* raw, size_t n, int oversized) {
     ol_buf t = e->line;
     e->line = e->tmp;
     e->tmp = t;
-    s = e->line.p;
+    s = e->line.p ? e->line.p : ""; /* a line of escape sequences only leaves nothing, not a buffer */
     n = (size_t)e->line.len;
   }
   size_t full = n;
@@ -364,6 +364,7 @@ int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
     }
     start = end + 1;
     e->next_off = at + (int64_t)start;
+    if (e->n_pending && e->next_off - e->pending_from > PENDING_LINES * e->opt.max_line) resolve_pending(e, 1);
   }
   /* the held record must survive the caller freeing this chunk: it is already a copy */
   return api_leave(e, err);

@@ -80,6 +80,7 @@ static void pend(ol_engine* e, pending_t p) {
     e->pending = v;
     e->cap_pending = cap;
   }
+  if (!e->n_pending) e->pending_from = e->next_off;
   e->pending[e->n_pending++] = p;
   if (e->n_pending > PENDING_CAP) resolve_pending(e, 1);
 }

@@ -237,7 +237,7 @@ int unwrap(ol_engine* e, const char* s, size_t n, ctx_t* c, int depth, int overs
         /* copy: the JSON arena is reused by nested calls */
         ol_buf text = {0, 0, 0};
         ol_buf_put(&text, inner.p, (int64_t)inner.n);
-        const char* t = text.p;
+        const char* t = text.p ? text.p : ""; /* an empty message leaves no buffer */
         size_t tn = (size_t)text.len;
         if (tn && t[tn - 1] == '\n') tn--;
         size_t start = 0;

@@ -10,6 +10,7 @@ import pyarrow as pa
 from . import schema as S
 from .formats import MATCHES, SCOPES, load_months, load_rules
 
+FEED_SLICE = 16 << 20  # bytes fed at most between two checks for a ready batch
 FILE_STATS = ("bytes", "physical", "parsed", "unknown", "malformed", "blank", "continued",
               "invalid_utf8", "oversized", "slog", "log", "gin", "runner", "llama", "probe",
               "panic", "system", "other", "time_unresolved")
@@ -132,14 +133,16 @@ cdef class Engine:
         cdef const unsigned char[::1] view = data
         cdef ol_error err
         cdef int rc
-        cdef size_t n = view.shape[0]
-        if n == 0:
-            return
-        with nogil:
-            rc = ol_engine_feed(self.e, <const char*>&view[0], n, &err)
-        check(rc, &err)
-        if ol_engine_batch_ready(self.e):
-            self._export()
+        cdef size_t n = view.shape[0], at = 0, k
+        # a batch holds what the feeds between two exports give: a huge buffer goes in slices
+        while at < n:
+            k = min(n - at, FEED_SLICE)
+            with nogil:
+                rc = ol_engine_feed(self.e, <const char*>&view[at], k, &err)
+            check(rc, &err)
+            if ol_engine_batch_ready(self.e):
+                self._export()
+            at += k
 
     def end_file(self):
         cdef ol_error err

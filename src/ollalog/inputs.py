@@ -157,6 +157,8 @@ def resolve(paths: list[str], host: str | None = None) -> tuple[list[Source], li
 def open_source(src: Source):
     """Open a source: (raw stream, compression name). Raises InputError when it cannot be."""
     if src.is_stdin:
+        if sys.stdin is None or getattr(sys.stdin, "buffer", None) is None:  # started with `<&-`
+            raise InputError(src.name, "standard input is closed")
         return sys.stdin.buffer, "none"
     try:
         return open(src.path, "rb"), "none"
@@ -261,35 +263,56 @@ def chunks(src: Source, size: int = CHUNK, raw=None, offset: int = 0) -> Iterato
         raw, _ = open_source(src)
     sniffed = bytearray()
     held: list[bytes] = []
+    cr_only = False
     try:
         for data in _decompressed(src, raw, size, offset):
             if sniffed is not None:
-                # decide "binary" on the first 64 KiB, however small the chunks
+                # decide "binary" (and CR line ends) on the first 64 KiB, however small the chunks
                 sniffed += data[:65536 - len(sniffed)]
                 held.append(data)
                 if len(sniffed) < 65536:
                     continue
-                if is_binary(bytes(sniffed)):
-                    raise InputError(src.name, "not a text log (binary data)")
+                cr_only = _sniff(src, bytes(sniffed))
                 sniffed = None
-                yield from held
+                yield from (_lf(d) for d in held) if cr_only else held
                 held = []
                 continue
-            yield data
+            yield _lf(data) if cr_only else data
         if sniffed is not None:
-            if is_binary(bytes(sniffed)):
-                raise InputError(src.name, "not a text log (binary data)")
-            yield from held
+            cr_only = _sniff(src, bytes(sniffed))
+            yield from (_lf(d) for d in held) if cr_only else held
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
 
 
+def _sniff(src: Source, head: bytes) -> bool:
+    """Raise InputError for binary data; True when the lines end in CR alone (classic Mac OS, or
+    a terminal capture): every CR is then read as a line end (one byte for one: offsets stay)."""
+    if is_binary(head):
+        raise InputError(src.name, "not a text log (binary data)")
+    return cr_line_ends(head)
+
+
+def cr_line_ends(head: bytes) -> bool:
+    """The start of a file ends its lines in CR alone: a CR in it and no LF."""
+    return b"\n" not in head and b"\r" in head
+
+
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r", b"\n")
+
+
+NUL_RUN = re.compile(rb"\x00{16,}")
+
+
 def is_binary(head: bytes) -> bool:
-    """A file is binary when its start has NUL bytes or is mostly not text."""
-    sample = head[:65536]
+    """A file is binary when its start has NUL bytes or is mostly not text. Runs of NUL bytes
+    (what a file system leaves where a crash cut writes short) are not counted: a log with such a
+    hole is still read, the line that holds it counted unknown."""
+    sample = NUL_RUN.sub(b"", head[:65536])
     if not sample:
-        return False
+        return bool(head)
     if sample.count(b"\x00") > max(4, len(sample) // 1000):
         return True
     # an incomplete character at the end of the sample is not evidence of binary data

@@ -24,6 +24,7 @@ from .timeutil import (DAY_US, US, civil_us, frac_to_us, journal_date_us, journa
 BATCH_ROWS = 65536
 MAX_LINE = 1 << 20
 PENDING_CAP = 65536
+PENDING_LINES = 64  # rows wait for their time over at most this many max_line lengths of input
 
 # ---------------------------------------------------------------------------------------------
 # grammar patterns
@@ -417,6 +418,7 @@ class ReferenceParser:
         self.tz_prefix: int | None = None
         self.ref_us: int | None = None
         self.pending: list[tuple] = []
+        self.pending_from = 0  # offset of the line that made the first pending row wait
         self.held: Held | None = None  # a slog record that may continue on the next lines
         self.trail = ""        # blanks cut from the end of the current physical line
         self.cri: Joined | None = None  # CRI `P` parts waiting for their `F`
@@ -453,6 +455,8 @@ class ReferenceParser:
             self.carry_over = False
             start = nl + 1
             self.next_off = at + start
+            if self.pending and self.next_off - self.pending_from > PENDING_LINES * self.max_line:
+                self._resolve_pending(final=True)
         self._maybe_flush()
 
     def _carry_add(self, piece: bytes):
@@ -1067,6 +1071,8 @@ class ReferenceParser:
     def _resolve_or_pend(self, row: dict, spec):
         t = self._try(spec)
         if t is None:
+            if not self.pending:
+                self.pending_from = self.next_off
             self.pending.append((row, spec))
             if len(self.pending) > PENDING_CAP:
                 self._resolve_pending(final=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import errno
 import json
 import os
 import secrets
@@ -92,8 +93,9 @@ def _flushed() -> bool:
 
 
 def _say(line: str) -> None:
+    from ..render import printable
     try:
-        print(line, file=sys.stderr, flush=True)
+        print(printable(line, one_line=True), file=sys.stderr, flush=True)  # log text is in some messages
     except OSError:
         pass
 
@@ -257,7 +259,9 @@ def write_markdown(columns: Sequence[str], rows: Iterable[dict], out=None) -> No
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "") -> list[str]:
     """Columns padded to their widest cell; None prints as -."""
-    cells = [[str(c) for c in columns]] + [["-" if v is None else str(v) for v in r] for r in rows]
+    from ..render import printable
+    cells = [[str(c) for c in columns]] + [["-" if v is None else printable(str(v), one_line=True) for v in r]
+                                           for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
     return [indent + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
 
@@ -280,6 +284,10 @@ def shortest_unique_paths(paths: Iterable[str]) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # output files: written under temporary names beside their targets, renamed into place at the end
+
+
+# what a write into a temporary file can fail with (pyarrow's errors carry the errno too)
+WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS") if hasattr(errno, n))
 
 
 class AtomicFiles:
@@ -354,6 +362,9 @@ class AtomicFiles:
         self._discard()
         if issubclass(kind, KeyboardInterrupt):
             raise Interrupted(f"nothing written to {self.display}") from None
+        if isinstance(exc, OSError) and not isinstance(exc, OllalogError) and exc.errno in WRITE_ERRNOS:
+            # a write that failed half way (a full disk): one line, and nothing was left behind
+            raise OutputError(self.display, os.strerror(exc.errno).lower()) from None
 
     def _discard(self) -> None:
         for tmp in self.temps.values():

@@ -90,6 +90,9 @@ def parse(
     unknown: Annotated[bool, typer.Option(
         "--unknown", help="List the most frequent shapes of the lines no grammar read (numbers and ids "
                           "masked), each with a count and a first example; printed even with --quiet.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when a line no grammar reads is found (blank lines aside), naming the first "
+                         "one; the tables are still written.")] = False,
     debug: Debug = False,
 ) -> None:
     """Read logs into tables: a summary of their lines and model loads, and Parquet with -o.
@@ -123,6 +126,13 @@ def parse(
     if unknown:
         from ..unknown import Shapes
         shapes = Shapes()
+    first_unknown: list[tuple[str, int, str]] = []
+
+    def on_unknown(file: str, line: int, text: str) -> None:
+        if shapes is not None:
+            shapes.add(file, line, text)
+        if strict and not first_unknown:
+            first_unknown.append((file, line, text))
     t0 = time.perf_counter()
     display = (os.path.normpath(out) + ("/" if len(targets) > 1 else "")) if out is not None else ""
     with AtomicFiles(targets, display) as temps:
@@ -131,7 +141,7 @@ def parse(
         try:
             for name, batch in read_batches(logs, host=host, year=year, engine=engine, on_error=report,
                                             on_progress=bar.advance if bar else None, sources=sources,
-                                            on_unknown=shapes.add if shapes is not None else None):
+                                            on_unknown=on_unknown if unknown or strict else None):
                 writer.write(name, batch)
                 summary.add(name, batch)
             writer.close()
@@ -150,8 +160,17 @@ def parse(
         _print(summary, fmt, out, targets)
     if shapes is not None:
         print("\n".join(shapes.report()))
-    if failures or not_ollama:
+    if first_unknown:
+        file, line, text = first_unknown[0]
+        error(f"{file}:{line}: a line no grammar reads (--strict): {_excerpt(text)}")
+    if failures or not_ollama or first_unknown:
         raise typer.Exit(1)
+
+
+def _excerpt(text: str, width: int = 80) -> str:
+    """A line's text on one terminal line: control characters escaped, cut at `width` characters."""
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= width else shown[: width - 3] + "..."
 
 
 class _ProgressBar:

@@ -223,6 +223,7 @@ def _numeric(rows, i) -> bool:
 
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32)}
 _CONTROL.update({0x7f: "\\x7f", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+_CONTROL.update({i: f"\\x{i:02x}" for i in range(0x80, 0xa0)})  # C1 controls (0x9b is a CSI too)
 
 
 def _text(v) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 
 FORMATS = ("text", "json", "markdown")
 
@@ -26,8 +27,14 @@ def json_default(o):
 def to_json(data, indent: int | None = 2) -> str:
     """JSON with times as RFC 3339 strings (UTC) and nothing lost; `indent=None`: one line."""
     if indent is None:
-        return json.dumps(data, default=json_default, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps(data, default=json_default, indent=indent, ensure_ascii=False)
+        text = json.dumps(data, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(data, default=json_default, indent=indent, ensure_ascii=False)
+    # DEL and the C1 controls (U+009B is a CSI to some terminals) as \u escapes, like C0 ones
+    return text.translate(_JSON_C1)
+
+
+_JSON_C1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
 
 
 def when(t) -> str:
@@ -163,9 +170,31 @@ def shortest_paths(files) -> dict:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_NL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, one_line: bool = False) -> str:
+    """Text read from a log, safe to show: control characters (escape sequences, bells; line
+    breaks too when `one_line`) written as \\xNN, so a log line cannot retitle, recolour or reset
+    a terminal, nor add lines to a one-line message."""
+    return (_CONTROL_NL if one_line else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _printable_report(v):
+    if isinstance(v, str):
+        return printable(v)
+    if isinstance(v, dict):
+        return {k: _printable_report(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_printable_report(x) for x in v]
+    return v
+
+
 def render(report: dict, fmt: str, *, color: bool = False, width: int = 100) -> str:
     if fmt == "json":
-        return to_json(report)
+        return to_json(report)  # JSON escapes control characters itself
+    report = _printable_report(report)
     if fmt == "markdown":
         from .markdown import render_why
         return render_why(report)

@@ -1,8 +1,20 @@
 """`why` as Markdown, for pasting into an issue or a chat."""
 from __future__ import annotations
 
+import re
+
 from . import ctx, estimate_line, gib, layers, place, shortest_paths, threshold_lines, when, where, whatif_line
 from .text import _groups
+
+
+def _code(s) -> str:
+    """A code span that holds any text: a fence longer than the text's longest run of backticks
+    (a model name from a log cannot close it early)."""
+    s = str(s).replace("\n", " ")
+    run = max((len(r) for r in re.findall(r"`+", s)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def _cell(s) -> str:
@@ -15,12 +27,12 @@ def render_why(report: dict) -> str:
     short = shortest_paths(files).get
     for g in _groups(report):
         res = g.get("resolved") or {}
-        out.append(f"### `{g.get('model') or '?'}`")
+        out.append(f"### {_code(g.get('model') or '?')}")
         meta = []
         if res.get("blob") and res["blob"][:12] not in (g.get("model") or ""):
-            meta.append(f"blob `{res['blob'][:12]}`")
+            meta.append(f"blob {_code(res['blob'][:12])}")
         if res.get("tags_sharing_blob") and len(res["tags_sharing_blob"]) > 1:
-            meta.append("shared by " + ", ".join(f"`{t}`" for t in res["tags_sharing_blob"]))
+            meta.append("shared by " + ", ".join(_code(t) for t in res["tags_sharing_blob"]))
         if res.get("how"):
             meta.append(_cell(res["how"]))
         if meta:
@@ -31,14 +43,14 @@ def render_why(report: dict) -> str:
         out.append("|---|---|---|---|---|---|---|---|---|")
         for v in g["loads"]:
             out.append("| " + " | ".join(_cell(c) for c in (
-                f"`{where(v, short)}`", when(v.get("time")), place(v), layers(v), ctx(v),
+                _code(where(v, short)), when(v.get("time")), place(v), layers(v), ctx(v),
                 gib(v.get("vram_available_bytes")), gib(v.get("required_full_bytes")), gib(v.get("kv_bytes")),
                 v.get("cause"))) + " |")
         for v in g["loads"]:
             if v.get("placement") == "gpu" and v.get("cause") == "fits" and len(g["loads"]) > 1 and not v.get("whatif"):
                 continue
             out.append("")
-            out.append(f"**`{where(v, short)}`: {_cell(v.get('verdict'))}**" +
+            out.append(f"**{_code(where(v, short))}: {_cell(v.get('verdict'))}**" +
                        (f" ({v['match']['tag']}: {v['match']['confidence']}, {_cell(v['match']['how'])})" if v.get("match") else ""))
             out.append("")
             out.append(_cell(v.get("cause_text")))
