@@ -208,4 +208,18 @@ cdef class Engine:
             if not batch.schema.equals(want, check_metadata=False):
                 raise TypeError(f"ollalog._core exported {name} columns that differ from schema.py: "
                                 + _drift(batch.schema, want))
-            self.batches.append((name, pa.RecordBatch.from_arrays(batch.columns, schema=want)))
+            self.batches.append((name, pa.RecordBatch.from_arrays(_own_dictionaries(batch), schema=want)))
+
+
+def _own_dictionaries(batch):
+    """The batch's columns, dictionaries copied into Arrow's memory. pyarrow frees an imported batch
+    only when nothing refers to any of its buffers: a filtered or taken subset shares the
+    dictionaries, and would otherwise pin the whole batch the engine made (a loads-only read keeps
+    such subsets for the whole read)."""
+    out = []
+    for col in batch.columns:
+        if pa.types.is_dictionary(col.type):
+            d = col.dictionary
+            col = pa.DictionaryArray.from_arrays(col.indices, d.take(pa.array(range(len(d)), pa.int32())))
+        out.append(col)
+    return out

@@ -231,7 +231,8 @@ def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = A
             if named_only:
                 if not named.num_rows:
                     continue
-                batch = named
+                # kept for the whole read: a copy of the few rows, not the engine's whole batch
+                batch = named if named is not batch else named.take(pa.array(range(named.num_rows), pa.int32()))
         if name in want:
             yield name, _with_file_id(batch, file_id)
 
