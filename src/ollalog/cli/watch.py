@@ -175,7 +175,7 @@ def watch(
             print(f"ollalog: {flag}: {result}{': ' + detail if detail else ''}", file=sys.stderr, flush=True)
 
     hooks = Hooks({"on_cpu": on_cpu, "on_partial": on_partial}, timeout=hook_timeout, report=hook_result)
-    sinks.insert(0, alerts_sink(fmt, quiet, hooks))
+    sinks.append(alerts_sink(fmt, quiet, hooks))   # after the metrics: an alert seen is in /metrics already
     w = W.Watch(paths, journald=units, host=host, year=year, engine=engine, sinks=sinks, state=state,
                 history=not from_start, once=once, poll=poll, models_dir=models_dir, notice=notice)
     stop = threading.Event()
