@@ -82,7 +82,8 @@ def report(
             text = render_html(result, title=title)
         elif fmt == "markdown":
             from ..render.markdown import render_report
-            text = render_report(result, title=title or "ollalog report")
+            from ..render import printable_data
+            text = render_report(printable_data(result), title=title or "ollalog report")
         else:
             text = to_json(result) + "\n"
         if out is not None:

@@ -181,20 +181,21 @@ def printable(text: str, one_line: bool = False) -> str:
     return (_CONTROL_NL if one_line else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def _printable_report(v):
+def printable_data(v):
+    """printable() over every string of a report (dicts and lists walked)."""
     if isinstance(v, str):
         return printable(v)
     if isinstance(v, dict):
-        return {k: _printable_report(x) for k, x in v.items()}
+        return {k: printable_data(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_printable_report(x) for x in v]
+        return [printable_data(x) for x in v]
     return v
 
 
 def render(report: dict, fmt: str, *, color: bool = False, width: int = 100) -> str:
     if fmt == "json":
         return to_json(report)  # JSON escapes control characters itself
-    report = _printable_report(report)
+    report = printable_data(report)
     if fmt == "markdown":
         from .markdown import render_why
         return render_why(report)

@@ -85,12 +85,11 @@ def render_why(report: dict) -> str:
 
 # -- the report ------------------------------------------------------------------------------------
 
-def _code(s) -> str:
+def _cell_code(s) -> str:
     """Log text as a code span, safe in a table cell (no HTML, no cell break, no early end)."""
     if s is None or s == "":
         return "–"
-    text = " ".join(str(s).split()).replace("`", "'").replace("|", "\\|")
-    return f"`{text}`"
+    return _code(" ".join(str(s).split())).replace("|", "\\|")
 
 
 def _value(v) -> str:
@@ -132,7 +131,7 @@ def render_report(report: dict, *, title: str = "ollalog report") -> str:
     rows = []
     for h in report["hosts"]:
         c = h["counts"]
-        name = _code(h["host"]) if h["host"] is not None else f"no host: {_code(short(h['file']) or h['file'])}"
+        name = _cell_code(h["host"]) if h["host"] is not None else f"no host: {_cell_code(short(h['file']) or h['file'])}"
         rows.append([name, when(h["first"]), when(h["last"])] +
                     [str(c[k]) for k in ("loads", "gpu", "partial", "cpu", "failed", "evictions", "requests",
                                          "client_errors", "server_errors", "errors", "warnings")])
@@ -142,9 +141,9 @@ def render_report(report: dict, *, title: str = "ollalog report") -> str:
     out += ["", "## Warnings that matter", ""]
     if report["warnings"]:
         out += _table(["", "host", "what", "times", "first (UTC)", "last", "first at", "the line"], [
-            [w["severity"], _code(w["host"]), w["title"] if w.get("event") else _code(w["title"]), str(w["count"]),
-             when(w["first"]), when(w["last"]), _code(f"{short(w['file']) or w['file']}:{w['line']}"),
-             _code(w["text"][:200] + ("…" if len(w["text"]) > 200 or w.get("text_cut") else ""))]
+            [w["severity"], _cell_code(w["host"]), w["title"] if w.get("event") else _cell_code(w["title"]), str(w["count"]),
+             when(w["first"]), when(w["last"]), _cell_code(f"{short(w['file']) or w['file']}:{w['line']}"),
+             _cell_code(w["text"][:200] + ("…" if len(w["text"]) > 200 or w.get("text_cut") else ""))]
             for w in report["warnings"]])
     else:
         out.append("_No warnings or errors in these logs._")
@@ -160,7 +159,7 @@ def render_report(report: dict, *, title: str = "ollalog report") -> str:
         params = "".join(f" (`{k}={v}`)" for k, v in f["params"].items())
         out += [f"### {f['name']}", "", f["description"] + params, ""]
         if f["rows"]:
-            out += _table(f["columns"], [[_code(_value(r[c])) if isinstance(r[c], str) else _value(r[c])
+            out += _table(f["columns"], [[_cell_code(_value(r[c])) if isinstance(r[c], str) else _value(r[c])
                                          for c in f["columns"]] for r in f["rows"]])
         else:
             out.append("_None._")
@@ -168,10 +167,10 @@ def render_report(report: dict, *, title: str = "ollalog report") -> str:
 
     out += ["## Inputs", ""]
     out += _table(["file", "host", "lines", "parsed", "unknown", "malformed", "invalid UTF-8", "cut", "first (UTC)",
-                   "last"], [[_code(f["file"]), _code(f["host"])] +
+                   "last"], [[_cell_code(f["file"]), _cell_code(f["host"])] +
                              [_value(f[k]) for k in ("physical", "parsed", "unknown", "malformed", "invalid_utf8",
                                                      "oversized")] + [when(f["first"]), when(f["last"])]
                              for f in report["inputs"]["files"]])
     if report["inputs"]["errors"]:
-        out += ["", "Not read:", ""] + [f"- {_code(e)}" for e in report["inputs"]["errors"]]
+        out += ["", "Not read:", ""] + [f"- {_cell_code(e)}" for e in report["inputs"]["errors"]]
     return "\n".join(out).rstrip("\n") + "\n"

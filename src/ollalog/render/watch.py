@@ -1,7 +1,7 @@
 """`watch` alerts as one line of text per load (the JSON form is the event itself)."""
 from __future__ import annotations
 
-from . import ctx, layers, place, when
+from . import ctx, layers, place, printable, when
 
 
 def _fits(th: dict) -> str:
@@ -32,4 +32,4 @@ def alert_line(ev: dict) -> str:
     fits = _fits(ev.get("threshold") or {})
     if fits and ev.get("placement") != "gpu":
         text += "; " + fits
-    return text + f" [{ev.get('file')}:{ev.get('line')}]"
+    return printable(text + f" [{ev.get('file')}:{ev.get('line')}]", one_line=True)  # log text is in it
