@@ -330,6 +330,20 @@ static void carry_add(ol_engine* e, const char* p, size_t n) {
   } else ol_buf_put(&e->carry, p, (int64_t)n);
 }
 
+/* the carried line (a line cut by a chunk's end) read as one physical line; its buffer is kept
+ * for the next carry */
+static void flush_carry(ol_engine* e) {
+  ol_buf c = e->carry;
+  int over = e->carry_over;
+  e->carry.p = NULL; e->carry.len = e->carry.cap = 0;
+  e->line_off = e->next_off;
+  physical(e, c.p ? c.p : "", (size_t)c.len, over);
+  c.len = 0;
+  if (e->carry.p) ol_buf_free(&e->carry);
+  e->carry = c;
+  e->carry_over = 0;
+}
+
 int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
   int api_rc = api_enter(e, err);
   if (api_rc) return api_rc;
@@ -352,15 +366,7 @@ int ol_engine_feed(ol_engine* e, const char* data, size_t len, ol_error* err) {
       physical(e, data + start, ln, over);
     } else {
       carry_add(e, data + start, end - start);
-      ol_buf c = e->carry;
-      int over = e->carry_over;
-      e->carry.p = NULL; e->carry.len = e->carry.cap = 0;
-      e->line_off = e->next_off;
-      physical(e, c.p ? c.p : "", (size_t)c.len, over);
-      c.len = 0;
-      if (e->carry.p) ol_buf_free(&e->carry);
-      e->carry = c;
-      e->carry_over = 0;
+      flush_carry(e);
     }
     start = end + 1;
     e->next_off = at + (int64_t)start;
@@ -374,14 +380,7 @@ int ol_engine_end_file(ol_engine* e, ol_file_stats* stats, ol_error* err) {
   int api_rc = api_enter(e, err);
   if (api_rc) return api_rc;
   if (e->carry.len || e->carry_over) {
-    ol_buf c = e->carry;
-    int over = e->carry_over;
-    e->carry.p = NULL; e->carry.len = e->carry.cap = 0;
-    e->line_off = e->next_off;
-    physical(e, c.p ? c.p : "", (size_t)c.len, over);
-    c.len = 0;
-    e->carry = c;
-    e->carry_over = 0;
+    flush_carry(e);
     e->next_off = e->base_off + e->st.bytes;
   }
   release_held(e);

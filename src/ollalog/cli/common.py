@@ -226,6 +226,16 @@ def iso_time(t: datetime | None) -> str | None:
     return s + "Z"
 
 
+def write_text(text: str, path: str | None = None) -> None:
+    """A command's whole answer: into `path` (an AtomicFiles temporary) or, without one, stdout."""
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
 def write_json(obj: Any, out=None) -> None:
     """One JSON document, indented, times as ISO 8601 UTC."""
     out = out or sys.stdout

@@ -11,7 +11,7 @@ from typing_extensions import Annotated
 from ..errors import InputError
 from ..read import ENGINES
 from . import command
-from .common import AtomicFiles, Debug, Engine, Host, Logs, Year, error, usage_error
+from .common import AtomicFiles, Debug, Engine, Host, Logs, Year, error, usage_error, write_text
 
 FORMATS = ("html", "markdown", "json")
 
@@ -86,11 +86,6 @@ def report(
             text = render_report(printable_data(result), title=title or "ollalog report")
         else:
             text = to_json(result) + "\n"
-        if out is not None:
-            with open(temps["report"], "w", encoding="utf-8") as fh:
-                fh.write(text)
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_text(text, temps["report"] if out is not None else None)
     if failures:
         raise typer.Exit(1)

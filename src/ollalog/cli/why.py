@@ -10,7 +10,7 @@ from typing_extensions import Annotated
 
 from ..errors import InputError, UsageError
 from . import command
-from .common import AtomicFiles, Debug, Host, Year, error, usage_error
+from .common import AtomicFiles, Debug, Host, Year, error, usage_error, write_text
 
 FORMATS = ("text", "json", "markdown")
 KV_TYPES = ("f16", "q8_0", "q4_0")
@@ -91,11 +91,6 @@ def why(
         color = out is None and fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         width = max(100, os.get_terminal_size().columns) if out is None and sys.stdout.isatty() else 100
         text = render(result.to_dict(), fmt, color=color, width=width)
-        if out is not None:
-            with open(temps["answer"], "w", encoding="utf-8") as fh:
-                fh.write(text)
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_text(text, temps["answer"] if out is not None else None)
     if failures:
         raise typer.Exit(1)
