@@ -322,13 +322,17 @@ static void check_map(const struct ArrowArray* c, int64_t length, where_t w) {
             (long long)ent->children[0]->length, (long long)ent->children[1]->length);
 }
 
-static void check_fixed(const struct ArrowArray* c, int64_t length, where_t w, size_t width, int required) {
+/* the validity and the data buffer of a fixed-width or boolean column; NULL when there is no data */
+static const uint8_t* fixed_data(const struct ArrowArray* c, int64_t length, where_t w, int required) {
   check_validity(c, length, 2, w, required);
   const uint8_t* data = (const uint8_t*)c->buffers[1];
-  if (!data) {
-    if (length) ck_fail("%s.%s: no data buffer", w.table, w.col);
-    return;
-  }
+  if (!data && length) ck_fail("%s.%s: no data buffer", w.table, w.col);
+  return data;
+}
+
+static void check_fixed(const struct ArrowArray* c, int64_t length, where_t w, size_t width, int required) {
+  const uint8_t* data = fixed_data(c, length, w, required);
+  if (!data) return;
   uint64_t s = 0;
   const uint8_t* p = data + (size_t)c->offset * width;
   for (size_t k = 0; k < (size_t)length * width; k++) s += p[k];
@@ -336,12 +340,8 @@ static void check_fixed(const struct ArrowArray* c, int64_t length, where_t w, s
 }
 
 static void check_bools(const struct ArrowArray* c, int64_t length, where_t w, int required) {
-  check_validity(c, length, 2, w, required);
-  const uint8_t* data = (const uint8_t*)c->buffers[1];
-  if (!data) {
-    if (length) ck_fail("%s.%s: no data buffer", w.table, w.col);
-    return;
-  }
+  const uint8_t* data = fixed_data(c, length, w, required);
+  if (!data) return;
   uint64_t s = 0;
   for (int64_t i = 0; i < length; i++) s += bit(data, c->offset + i);
   g_sink += s;

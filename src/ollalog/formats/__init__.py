@@ -23,32 +23,34 @@ class Rule:
     text: str
 
 
-def load_rules(path: str = MESSAGES_PATH) -> list[Rule]:
-    rules = []
+def _records(path: str, strip: bool = False):
+    """(line number, line) of a data file's records: blank lines and `#` comments skipped; the
+    line without its newline, or (`strip`) without surrounding blanks."""
     with open(path, encoding="utf-8") as f:
         for n, raw in enumerate(f, 1):
-            line = raw.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            parts = line.split("\t")
-            if len(parts) != 4 or parts[1] not in SCOPES or parts[2] not in MATCHES:
-                raise ValueError(f"{path}:{n}: expected EVENT<tab>SCOPE<tab>MATCH<tab>TEXT")
-            rules.append(Rule(*parts))
+            line = raw.strip() if strip else raw.rstrip("\n")
+            if line and not line.startswith("#"):
+                yield n, line
+
+
+def load_rules(path: str = MESSAGES_PATH) -> list[Rule]:
+    rules = []
+    for n, line in _records(path):
+        parts = line.split("\t")
+        if len(parts) != 4 or parts[1] not in SCOPES or parts[2] not in MATCHES:
+            raise ValueError(f"{path}:{n}: expected EVENT<tab>SCOPE<tab>MATCH<tab>TEXT")
+        rules.append(Rule(*parts))
     return rules
 
 
 def load_months(path: str = MONTHS_PATH) -> dict[str, int]:
     """Month name (as journald prints it in some locale) -> month number 1..12."""
     months: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            parts = line.split("\t")
-            if len(parts) != 2 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 12 or not parts[1]:
-                raise ValueError(f"{path}:{n}: expected MONTH<tab>NAME")
-            months[parts[1]] = int(parts[0])
+    for n, line in _records(path):
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 12 or not parts[1]:
+            raise ValueError(f"{path}:{n}: expected MONTH<tab>NAME")
+        months[parts[1]] = int(parts[0])
     return months
 
 
@@ -98,24 +100,17 @@ RELEASES_PATH = os.path.join(_HERE, "releases.tsv")
 def load_releases(path: str = RELEASES_PATH) -> list[tuple[str, str]]:
     """(version, YYYY-MM-DD) of every Ollama release, oldest first."""
     out = []
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            line = raw.strip()
-            if line and not line.startswith("#"):
-                v, d = line.split("\t")
-                out.append((v, d))
+    for _, line in _records(path, strip=True):
+        v, d = line.split("\t")
+        out.append((v, d))
     return out
 
 
 def load_routes(path: str = ROUTES_PATH) -> list[str]:
     """Ollama's HTTP routes (`/api/chat`, `/api/blobs/:digest`), in file order."""
     routes = []
-    with open(path, encoding="utf-8") as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not line.startswith("/") or any(c.isspace() for c in line):
-                raise ValueError(f"{path}:{n}: expected a route such as /api/chat")
-            routes.append(line)
+    for n, line in _records(path, strip=True):
+        if not line.startswith("/") or any(c.isspace() for c in line):
+            raise ValueError(f"{path}:{n}: expected a route such as /api/chat")
+        routes.append(line)
     return routes
