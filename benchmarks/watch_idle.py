@@ -100,7 +100,7 @@ def main() -> None:
     rows = [measure(a.log, a.seconds, a.settle, []),
             measure(a.log, a.seconds, a.settle, ["--metrics", "127.0.0.1:0"]),
             measure(a.log, a.seconds, a.settle, ["--poll"]),
-            # the log's loads told (their verdicts need DuckDB), then idle
+            # the log's loads told (each explained by a short-lived child process), then idle
             measure(a.log, a.seconds, a.settle, ["--from-start", "--metrics", "127.0.0.1:0"])]
     head = "| case | window (s) | CPU (% of a core) | RSS (MB) | peak RSS (MB) | threads |\n|---|---|---|---|---|---|\n"
     body = "".join(f"| `{r['case']}` | {r['window_s']} | {r['cpu_pct']:.2f} | {r['rss_mb']:.1f} | "

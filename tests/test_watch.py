@@ -8,6 +8,8 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -63,9 +65,11 @@ class Bytes:
         pass
 
 
-def tracker(name, engine="c", sink=None):
+def tracker(name, engine="c", sink=None, explain="here"):
+    """A tracker on a stream the test feeds; its loads explained in this process (quicker: the
+    explaining child the CLI uses is compared with it below)."""
     sink = sink or Collect()
-    return W.Tracker(Bytes(str(name)), sinks=[sink], engine=engine), sink
+    return W.Tracker(Bytes(str(name)), sinks=[sink], engine=engine, explain=explain), sink
 
 
 def feed(t, pieces, finish=True):
@@ -185,6 +189,50 @@ def test_seed_cpu_load_verdict():
     assert 30 < ev["load_seconds"] < 40
     assert ev["recommendations"] and ev["model"].startswith("DeepSeek R1 Distill Qwen 32B")
     json.dumps(ev, default=str)  # the event is plain data
+
+
+@pytest.mark.parametrize("path", sample_logs_list(), ids=lambda p: p.name)
+def test_the_explaining_child_tells_what_the_watch_process_would(path):
+    """The default: each cycle's completed loads are explained in a short-lived process."""
+    told = {}
+    for where in W.EXPLAIN:
+        t, sink = tracker(path, explain=where)
+        feed(t, [b"".join(lines_of(path)[i:i + 64]) for i in range(0, len(lines_of(path)), 64)])
+        assert t.explain == where               # the child answered: no fall-back
+        told[where] = sink.loads
+    assert told["child"] and told["child"] == told["here"]
+
+
+def test_a_child_that_cannot_explain_falls_back_to_the_watch_process(monkeypatch):
+    notes = []
+    sink = Collect()
+    t = W.Tracker(Bytes(str(SEED)), sinks=[sink], notice=lambda kind, text: notes.append((kind, text)))
+    monkeypatch.setattr(W.sys, "executable", "/nonexistent/python")
+    feed(t, [SEED.read_bytes()])
+    assert [e["line"] for e in sink.loads] == [11, 211] and t.explain == "here"
+    assert [k for k, _ in notes] == ["explain"] and "cannot start an explaining process" in notes[0][1]
+
+
+def lean_watch(seed, before: str = "") -> list:
+    """A lean watch process (as `ollalog watch` makes it) reading `seed` once: loads told, and
+    whether duckdb, numpy, pandas were imported in it."""
+    code = ("import sys\nfrom ollalog.lean import lean\nlean()\nfrom ollalog import watch as W\n" + before +
+            "class S(W.Sink):\n    n = 0\n    def load(self, ev): S.n += 1\n"
+            f"W.Watch([{str(seed)!r}], once=True, sinks=[S()]).run()\n"
+            "print(S.n, *(m in sys.modules for m in ('duckdb', 'numpy', 'pandas')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_a_lean_watch_loads_neither_duckdb_nor_numpy_nor_pandas():
+    """What keeps a watch that has told loads under 100 MB (benchmarks/watch_idle.py)."""
+    assert lean_watch(SEED) == ["2", "False", "False", "False"]
+
+
+def test_a_lean_watch_explains_in_process_when_no_child_can():
+    """The fall-back lets numpy in (the estimator needs it), after pyarrow was imported without it."""
+    assert lean_watch(SEED, "W.sys.executable = '/nonexistent/python'\n") == ["2", "True", "True", "False"]
 
 
 def test_a_tag_named_by_the_models_dir(tmp_path):

@@ -43,13 +43,46 @@ Command line
 """
 from __future__ import annotations
 
-from .errors import InputError, OllalogError, OutputError, UsageError
-from .read import Tables, read, read_batches
-from .schema import TABLES as _COLUMNS, describe
+import sys as _sys
+import types as _types
 
-TABLES: tuple[str, ...] = tuple(_COLUMNS)
-"""The names of the five tables, in order: events, requests, loads, gpus, lines."""
+from .errors import InputError, OllalogError, OutputError, UsageError
 
 __version__ = "0.1.0"
 __all__ = ["read", "read_batches", "Tables", "describe", "TABLES", "OllalogError", "InputError",
            "OutputError", "UsageError", "__version__"]
+
+# read, read_batches, Tables, describe and TABLES are imported when first used, so that a command
+# that needs no table (`ollalog --help`) or a process that must not load numpy (lean.py) can start
+# without pyarrow.
+_LAZY = {"read": "read", "read_batches": "read", "Tables": "read", "describe": "schema"}
+
+
+def __getattr__(name: str):
+    if name == "TABLES":
+        from .schema import TABLES
+        return tuple(TABLES)
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(_types.ModuleType):
+    """`ollalog.read` is the function, not the submodule of that name (which the import system
+    would set here when it is imported): `import ollalog.read` names the function too."""
+
+    @property
+    def read(self):
+        return __getattr__("read")
+
+    @read.setter
+    def read(self, value):
+        pass
+
+
+_sys.modules[__name__].__class__ = _Package

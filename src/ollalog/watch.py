@@ -10,7 +10,9 @@ is explained by the functions behind `ollalog why --all` (facts.gather over the 
 estimate.for_load, explain.explain_load, why.model_label) over what the tracker keeps of its
 stream: the catalogued events that its recent loads and their server start may cite, the recent
 loads, the GPU inventory. What is kept is bounded (the last KEEP_LOADS loads and the events they
-and their server start can cite), so a watch runs for months in the same memory.
+and their server start can cite), so a watch runs for months in the same memory. The explaining
+itself runs in a short-lived child process by default (`python -m ollalog.watch --explain-job`, the
+job pickled on its stdin): DuckDB and the estimator then never live in the watch's memory.
 
 What happens goes to sinks (`Sink`): `load(event)` for every load completed while watching
 (docs/watch.md lists the event's keys), `seen_load(row, model)` for the loads of the history (what
@@ -30,6 +32,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -42,6 +47,7 @@ from . import snapshot
 from .errors import InputError, UsageError
 from .follow import FileStream, JournalStream, PipeStream, Span, Watcher
 from .inputs import Source, folder_host
+from .lean import allow, lean
 from .read import Resume, _rows_batch, load_rows, make_engine, read_file
 
 FILE_ID = "watch"
@@ -55,6 +61,9 @@ WANT_LOUD = frozenset({"events", "requests"})
 WANT_QUIET = frozenset({"events"})
 MARKERS = ("server_config", "listening")
 OOM_EVENTS = ("oom", "runtime_oom")
+EXPLAIN = ("child", "here")  # where a completed load is explained: a short-lived process, or this one
+CHILD_FLAG = "--explain-job"
+CHILD_TIMEOUT_S = 120.0
 
 Notice = Callable[[str, str], None]
 
@@ -99,7 +108,11 @@ class Tracker:
     """One stream's reader: engine position, load assembler, the events its loads may cite."""
 
     def __init__(self, stream, *, host: Optional[str] = None, year: Optional[int] = None, engine: str = "c",
-                 sinks: Iterable[Sink] = (), models_dir: Optional[str] = None, notice: Optional[Notice] = None):
+                 sinks: Iterable[Sink] = (), models_dir: Optional[str] = None, notice: Optional[Notice] = None,
+                 explain: str = "child"):
+        if explain not in EXPLAIN:
+            raise UsageError(f"explain: choose from {', '.join(EXPLAIN)}")
+        self.explain = explain
         self.stream = stream
         self.name = stream.name
         default_host = host
@@ -268,37 +281,18 @@ class Tracker:
                        self._label(owner)[0] if owner else "unknown")
 
     def _verdicts(self, rows: list, gpus: list, todo: list) -> list:
-        from . import estimate, explain, facts as F, views
-        from .why import _models_dir, tags_by_blob
-        loads = pa.Table.from_batches([_rows_batch("loads", rows)])
-        tables = {"events": self.events, "loads": loads}
-        if gpus:
-            tables["gpus"] = pa.Table.from_batches([_rows_batch("gpus", [dict(g, file_id=FILE_ID) for g in gpus])])
+        job = dict(events=self.events, rows=rows, gpus=gpus, todo=todo, named=self.named,
+                   models_dir=self.models_dir)
+        if self.explain == "child":
+            out, why_not = explain_in_child(job)
+            if out is not None:
+                return out
+            self.explain = "here"   # from now on in this process, as it would have been without a child
+            allow("numpy")
+            self.notice("explain", f"explaining loads in the watch process from now on ({why_not})")
         if self.con is None:
             self.con = _con()
-        con = views.connect(tables, con=self.con)
-        mdir, _ = _models_dir(self.models_dir, con)
-        tags_of = tags_by_blob(mdir)
-        out = []
-        for f in F.gather(con, todo):
-            v = explain.explain_load(f, estimate.for_load(f), None)
-            label, how = self._label(v, tags_of, mdir)
-            if " / " in label and mdir is not None and v.get("model_blob"):
-                # several tags share the weights: the one whose params explain this load, as why tells them
-                from .models import tags_for_blob
-                from .why import tag_of_load
-                hit = tag_of_load(v, f, tags_for_blob(mdir, v["model_blob"]))
-                if hit is not None:
-                    label, how = hit[0], f"{hit[1]} (tags of this blob in {mdir})"
-            ev = {"event": "load", "model": label, "model_how": how}
-            ev.update(v)
-            ev["load_seconds"] = _load_seconds(f)
-            ev["vram_free_per_gpu"] = _free_per_gpu(f)
-            ev["recommendations"] = explain.recommendations([v], None)
-            out.append(ev)
-        for name in tables:  # let go of the tables until the next verdict
-            con.unregister(name)
-        return out
+        return load_verdicts(**job, con=self.con)
 
     # -- what is kept --------------------------------------------------------------------------
     def _prune(self) -> None:
@@ -387,6 +381,73 @@ def _free_per_gpu(f) -> list:
     return [{"gpu": n, "free_bytes": b} for n, b in zip(names, per) if b is not None]
 
 
+def load_verdicts(events: pa.Table, rows: list, gpus: list, todo: list, named: dict,
+             models_dir: Optional[str], con=None) -> list:
+    """why's verdicts (docs/watch.md's load events) for the loads `rows[i]`, i in `todo`, over the
+    events a tracker keeps, its loads and its GPU inventory (the functions behind `why --all`)."""
+    from . import estimate, explain, facts as F, views
+    from .why import _models_dir, model_label, tags_by_blob
+    loads = pa.Table.from_batches([_rows_batch("loads", rows)])
+    tables = {"events": events, "loads": loads}
+    if gpus:
+        tables["gpus"] = pa.Table.from_batches([_rows_batch("gpus", [dict(g, file_id=FILE_ID) for g in gpus])])
+    con = views.connect(tables, con=con if con is not None else _con())
+    mdir, _ = _models_dir(models_dir, con)
+    tags_of = tags_by_blob(mdir)
+    out = []
+    for f in F.gather(con, todo):
+        v = explain.explain_load(f, estimate.for_load(f), None)
+        _, label, how, _ = model_label(v, tags_of, named, mdir)
+        if " / " in label and mdir is not None and v.get("model_blob"):
+            # several tags share the weights: the one whose params explain this load, as why tells them
+            from .models import tags_for_blob
+            from .why import tag_of_load
+            hit = tag_of_load(v, f, tags_for_blob(mdir, v["model_blob"]))
+            if hit is not None:
+                label, how = hit[0], f"{hit[1]} (tags of this blob in {mdir})"
+        ev = {"event": "load", "model": label, "model_how": how}
+        ev.update(v)
+        ev["load_seconds"] = _load_seconds(f)
+        ev["vram_free_per_gpu"] = _free_per_gpu(f)
+        ev["recommendations"] = explain.recommendations([v], None)
+        out.append(ev)
+    for name in tables:  # let go of the tables until the next verdict
+        con.unregister(name)
+    return out
+
+
+def explain_in_child(job: dict, timeout: float = CHILD_TIMEOUT_S) -> tuple:
+    """load_verdicts(**job) in a new Python process that exits when done, so that DuckDB, the estimator
+    and their memory (about 60 MB) are never part of the watch that runs for months. Returns
+    (events, None), or (None, why not) when the child could not give them."""
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # ollalog's own folder first
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        p = subprocess.run([sys.executable, "-m", "ollalog.watch", CHILD_FLAG], input=pickle.dumps(job),
+                           capture_output=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None, f"the explaining process took over {timeout:g} s"
+    except OSError as e:
+        return None, f"cannot start an explaining process: {e.strerror or e}"
+    if p.returncode != 0:
+        last = (p.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit status {p.returncode}"])[-1]
+        return None, f"the explaining process failed: {last}"
+    try:
+        out = pickle.loads(p.stdout)
+    except Exception as e:  # noqa: BLE001 - anything the child wrote that is not its answer
+        return None, f"the explaining process gave no answer ({type(e).__name__})"
+    return out, None
+
+
+def _child_main() -> None:
+    """The explaining process: a job (pickled by the watch that started it) on stdin, the load
+    events, pickled, on stdout."""
+    lean(("pandas",))        # numpy it needs: the estimator computes with it
+    job = pickle.load(sys.stdin.buffer)
+    sys.stdout.buffer.write(pickle.dumps(load_verdicts(**job)))
+
+
 # -- the watch ----------------------------------------------------------------------------------
 
 def default_state_path(keys: Iterable[str]) -> str:
@@ -414,6 +475,8 @@ class Watch:
     poll        watchdog's polling observer (network file systems that send no change events)
     check_every seconds between checks when no change event comes (a safety net)
     hold        seconds without a change before what changed is read (at most hold_max after the first)
+    explain     "child": each completed load is explained in a short-lived process (explain_in_child),
+                so the watch never holds DuckDB; "here": in the watch process (quicker, ~60 MB more)
     """
 
     def __init__(self, paths: Iterable[str] = (), *, journald: Optional[list] = None, host: Optional[str] = None,
@@ -421,7 +484,7 @@ class Watch:
                  state: Optional[str] = None, history: bool = True, once: bool = False, poll: bool = False,
                  models_dir: Optional[str] = None, notice: Optional[Notice] = None,
                  journalctl: str = "journalctl", check_every: float = 10.0, hold: float = 0.2,
-                 hold_max: float = 1.0):
+                 hold_max: float = 1.0, explain: str = "child"):
         self.paths = list(paths)
         if not self.paths and journald is None:
             raise UsageError("give a log file to follow, or --journald")
@@ -440,7 +503,8 @@ class Watch:
         self.saved_at = 0.0
         self.state_error: Optional[str] = None
         history = history and not once
-        kw = dict(host=host, year=year, engine=engine, sinks=self.sinks, models_dir=models_dir, notice=self.notice)
+        kw = dict(host=host, year=year, engine=engine, sinks=self.sinks, models_dir=models_dir, notice=self.notice,
+                  explain=explain)
         self.trackers: list[Tracker] = []
         for p in dict.fromkeys(self.paths):
             s = PipeStream("<stdin>", self.notice, self.wake) if p == "-" else FileStream(p, self.notice, history, wait=not once)
@@ -597,3 +661,7 @@ def _replay(stream, st: dict) -> None:
 def _json_default(o):
     from .render import json_default
     return json_default(o)
+
+
+if __name__ == "__main__" and sys.argv[1:] == [CHILD_FLAG]:
+    _child_main()

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from . import estimate, explain, facts as F, views
+from . import facts as F, views
 from .errors import InputError, OllalogError, UsageError
 
 TABLES = ("events", "loads", "gpus", "lines")
@@ -67,6 +67,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     Raises `ModelNotLoaded` when the model never loaded (the message lists the models that did),
     `UsageError` for an invalid model name, `InputError` for an unreadable input unless
     `on_error` takes it (then that input is skipped)."""
+    from . import explain  # numpy's estimator: imported when used
     from .read import read
     if not all_models and not model:
         raise UsageError("name a model, or ask for --all")
@@ -112,6 +113,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
 
 
 def _explain(f, asked):
+    from . import estimate, explain  # numpy's estimator: imported when used
     return explain.explain_load(f, estimate.for_load(f), asked)
 
 
@@ -119,6 +121,7 @@ def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = Non
     """`--all` over the views on `con`: (groups as in `Report.groups`, and for every load in load
     order its (LoadFacts, estimator or None, verdict), the verdict being the dict in its group).
     The report draws the estimators' curves; `why` keeps the groups."""
+    from . import estimate, explain  # numpy's estimator: imported when used
     explained = []
     for f in F.gather(con):
         est = estimate.for_load(f)
@@ -168,6 +171,7 @@ def _blob_match(a: Optional[str], b: Optional[str]) -> bool:
 
 def _expected_num_ctx(v: dict, params: dict, f) -> Optional[int]:
     """The num_ctx a load of a tag with these params gets when the request sets none."""
+    from . import estimate  # numpy's estimator: imported when used
     from .estimate import eras
     if params.get("num_ctx") is not None:
         try:
@@ -383,6 +387,7 @@ def tag_of_load(v: dict, f, manifests: list) -> Optional[tuple]:
 
 def _group_all(verdicts, mdir, mhow) -> list:
     """--all: every load, grouped by model (tag when the log or a manifest names it, else blob)."""
+    from . import explain  # numpy's estimator: imported when used
     tags_of = tags_by_blob(mdir)
     named = {}     # blob -> the tag the log names for it elsewhere
     for v in verdicts:

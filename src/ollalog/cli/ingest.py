@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from ..read import ENGINES
 from . import command
 from .common import Debug, Engine, Host, Logs, Quiet
 
@@ -34,6 +33,7 @@ def ingest(
         raise typer.BadParameter("give at least one log file, directory or glob", param_hint="LOGS")
     if to is None:
         raise typer.BadParameter("give the dataset folder", param_hint="--to")
+    from ..read import ENGINES
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose from {', '.join(ENGINES)}", param_hint="--engine")
     failed = 0

@@ -10,10 +10,8 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from .. import schema as S
 from ..errors import InputError, OutputError
 from ..inputs import resolve
-from ..read import ENGINES, read_batches
 from . import command
 from .common import (AtomicFiles, Debug, Engine, Format, FormatOpt, Host, Logs, ParquetTables, Quiet, Year, error,
                      iso_time, shortest_unique_paths, text_table, usage_error, write_csv, write_json, write_markdown)
@@ -41,6 +39,7 @@ SchemaOnly = Annotated[bool, typer.Option("--schema", help="Print every table's 
 
 
 def _schema_text() -> str:
+    from .. import schema as S
     out = []
     for table in S.TABLES:
         out.append(f"{table}:")
@@ -50,6 +49,7 @@ def _schema_text() -> str:
 
 
 def _print_schema(fmt: Format) -> None:
+    from .. import schema as S
     rows = [{"table": t, "column": n, "type": typ, "meaning": d} for t in S.TABLES for n, typ, d in S.describe(t)]
     cols = ("table", "column", "type", "meaning")
     if fmt is Format.json:
@@ -64,6 +64,7 @@ def _print_schema(fmt: Format) -> None:
 
 def _targets(out: str) -> dict[str, str]:
     """-o PATH: a folder for the five tables, or TABLE.parquet for one."""
+    from .. import schema as S
     if not os.path.isdir(out) and out.lower().endswith(".parquet"):
         stem = os.path.basename(out)[: -len(".parquet")]
         if stem not in S.TABLES:
@@ -101,6 +102,8 @@ def parse(
     cpu), layers on the GPU and context. A file that holds no Ollama lines is an error, as is an
     input that cannot be read; the other inputs are still read.
     """
+    from .. import schema as S
+    from ..read import ENGINES, read_batches
     if schema_only:
         _print_schema(fmt)
         return
@@ -296,6 +299,7 @@ def _print(s: _Summary, fmt: Format, out: str | None, targets: dict) -> None:
 
 
 def _print_text(s: _Summary, gpus: list[dict], out: str | None, targets: dict) -> None:
+    from .. import schema as S
     c = s.counts
     mb = c["bytes"] / 1e6
     rate = f", {mb / s.elapsed:,.0f} MB/s" if s.elapsed > 0 and mb >= 1 else ""

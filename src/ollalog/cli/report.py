@@ -9,7 +9,6 @@ import typer
 from typing_extensions import Annotated
 
 from ..errors import InputError
-from ..read import ENGINES
 from . import command
 from .common import AtomicFiles, Debug, Engine, Host, Logs, Year, error, usage_error, write_text
 
@@ -50,6 +49,7 @@ def report(
 
     if fmt not in FORMATS:
         raise usage_error(f"choose from {', '.join(FORMATS)}", "--format")
+    from ..read import ENGINES
     if engine not in ENGINES:
         raise usage_error(f"choose from {', '.join(ENGINES)}", "--engine")
     paths = list(logs or [])

@@ -14,7 +14,6 @@ import typer
 from typing_extensions import Annotated
 
 from ..errors import InputError, UsageError
-from ..read import ENGINES
 from . import command
 from .common import Debug, Engine, Host, Year
 
@@ -85,6 +84,7 @@ def sql(
     fmt = "table" if fmt == "text" else fmt
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
+    from ..read import ENGINES
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose from {', '.join(ENGINES)}", param_hint="--engine")
     args = list(args or [])

@@ -9,7 +9,6 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from ..read import ENGINES
 from . import command
 from .common import Debug, Engine, Host, Interrupted, Quiet, Year, usage_error
 
@@ -50,27 +49,6 @@ def alerts_sink(fmt: str, quiet: bool, hooks):
                           {"event": ev.get("event"), "placement": ev.get("placement"), "cause": ev.get("cause"),
                            "model": ev.get("model"), "host": ev.get("host")})
     return Alerts()
-
-
-class _NoPandas:
-    """pyarrow imports pandas, when it is installed, the first time it converts anything (to see
-    whether it was handed a pandas object); a watch never hands it one, and pandas would be a
-    third of a long-running watch's memory (benchmarks/README.md). In the watch process pandas
-    is therefore not found, as where it is not installed."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("ollalog watch does without pandas", name=name)
-        return None
-
-
-def _lean() -> None:
-    """A watch runs for months: without pandas (above), and with Arrow's memory from the system
-    allocator, which gives freed memory back (Arrow's default pool keeps it for the next batch)."""
-    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
-        sys.meta_path.insert(0, _NoPandas())
-    import pyarrow as pa
-    pa.set_memory_pool(pa.system_memory_pool())
 
 
 @command("watch")
@@ -127,8 +105,10 @@ def watch(
     stopped. Exit status: 0 stopped by SIGTERM or --once done; 1 an input could not be read;
     2 usage; 130 Ctrl-C.
     """
-    _lean()
+    from ..lean import lean
+    lean()               # before pyarrow is imported: numpy and pandas stay out of a watch
     from .. import watch as W
+    from ..read import ENGINES
     from ..hooks import Hooks
 
     paths = list(logs or [])
