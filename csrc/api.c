@@ -38,7 +38,7 @@ static int init_cols(ol_engine* e) {
 int ol_engine_new(ol_engine** out, const ol_options* opt, ol_error* err) {
   ol_engine* e = (ol_engine*)calloc(1, sizeof(ol_engine));
   if (!e) return err_set(err, OL_ENOMEM, "out of memory");
-  e->opt.batch_rows = opt && opt->batch_rows > 0 ? opt->batch_rows : 65536;
+  e->opt.batch_rows = opt && opt->batch_rows > 0 ? opt->batch_rows : 32768;
   e->opt.max_line = opt && opt->max_line > 0 ? opt->max_line : (1 << 20);
   e->opt.keep_unknown = opt ? opt->keep_unknown : 0;
   e->opt.skip_requests = opt ? opt->skip_requests : 0;

@@ -62,7 +62,7 @@ typedef struct {
 } ol_error;
 
 typedef struct {
-  int64_t batch_rows; /* rows after which a feed() makes a batch ready (default 65536) */
+  int64_t batch_rows; /* rows after which a feed() makes a batch ready (default 32768) */
   int64_t max_line;   /* bytes kept of one physical line; the rest is cut (default 1 MiB) */
   int keep_unknown;   /* keep the text of unknown lines for ol_engine_unknown() (default 0) */
   /* Rows nobody asked for (default 0: every row). Skipped lines are read, counted and timed as

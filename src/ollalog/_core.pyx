@@ -63,7 +63,7 @@ cdef class Engine:
     cdef list transports
     cdef bint in_file
 
-    def __cinit__(self, int64_t batch_rows=65536, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False,
+    def __cinit__(self, int64_t batch_rows=32768, int64_t max_line=1 << 20, rules=None, bint keep_unknown=False,
                   months=None, bint skip_requests=False, bint named_only=False):
         cdef ol_error err
         cdef ol_options opt

@@ -432,7 +432,7 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
     paths, host, year, engine, on_error, tables, events: as for `read()`; and
       on_progress  called with the number of bytes of each chunk read (for a progress bar).
       chunk_size   bytes read at a time (default 4 MiB).
-      batch_rows   rows per events/requests batch (default 65536).
+      batch_rows   rows per events/requests batch (default 32768).
       max_line     bytes kept of one physical line; the rest is cut and counted (default 1 MiB).
       sources      inputs already expanded by `ollalog.inputs.resolve()` (then `paths` is not
                    expanded again).

@@ -21,7 +21,7 @@ from .formats import Catalogue, event_names, load_months, load_rules
 from .timeutil import (DAY_US, US, civil_us, frac_to_us, journal_date_us, journal_hint_date_us,
                        journal_month_date_us, round_offset, valid_civil)
 
-BATCH_ROWS = 65536
+BATCH_ROWS = 32768
 MAX_LINE = 1 << 20
 PENDING_CAP = 65536
 PENDING_LINES = 64  # rows wait for their time over at most this many max_line lengths of input

@@ -56,6 +56,10 @@ def run(app: typer.Typer, argv: Optional[Sequence[str]] = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # Arrow's memory from the system allocator (unless the environment chooses): it gives freed
+    # memory back, where Arrow's default pool keeps what a stream of batches freed (about 40 MB
+    # more peak RSS for `ollalog parse` of a large log; benchmarks/README.md)
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     _reported.clear()
     try:
         app(args=args, prog_name="ollalog", standalone_mode=True)
