@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ollalog
-from ollalog.read import FileRead, Resume, file_id_of, make_engine, read_file
+from ollalog.read import FileRead, Resume, drain, file_id_of, make_engine, read_file
 from ollalog.inputs import Source
 from conftest import SEED_LOG, TABLE_NAMES, sample_logs_list
 from strategies import log_text
@@ -94,14 +94,7 @@ def _rows(t, table: str, after: int = 0) -> list[dict]:
 def _drive(engine: str, src: Source, resume: Resume | None = None) -> tuple[dict, FileRead]:
     eng = make_engine(engine)
     parts: dict = {"events": [], "requests": []}
-    gen = read_file(eng, src, resume=resume)
-    while True:
-        try:
-            name, batch = next(gen)
-        except StopIteration as stop:
-            res = stop.value
-            break
-        parts[name] += batch.to_pylist()
+    res = drain(read_file(eng, src, resume=resume), lambda name, batch: parts[name].extend(batch.to_pylist()))
     return parts, res
 
 
@@ -148,12 +141,7 @@ def test_resume_past_the_end_is_reported(tmp_path, engine):
     eng = make_engine(engine)
     from ollalog.assemble import Assembler
     at = {"line": 5, "offset": len(SEED_LOG) + 10, "tz_server": None, "tz_prefix": None, "ref_us": None}
-    gen = read_file(eng, Source(str(f), str(f), None), resume=Resume(at, Assembler(str(f)), set(), "x"))
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        res = stop.value
+    res = drain(read_file(eng, Source(str(f), str(f), None), resume=Resume(at, Assembler(str(f)), set(), "x")))
     assert res.error is not None and "shorter than" in res.error.reason
 
 
@@ -168,13 +156,9 @@ def test_whole_lines_leaves_a_partial_last_line(tmp_path, engine):
 
 def _drive_whole_lines(engine, src):
     eng = make_engine(engine)
-    gen = read_file(eng, src, whole_lines=True, chunk_size=7)
     parts = []
-    while True:
-        try:
-            parts.append(next(gen))
-        except StopIteration as stop:
-            return parts, stop.value
+    res = drain(read_file(eng, src, whole_lines=True, chunk_size=7), lambda name, batch: parts.append((name, batch)))
+    return parts, res
 
 
 @pytest.mark.c_engine

@@ -34,7 +34,7 @@ from . import dataset as D
 from . import snapshot
 from .errors import InputError, OllalogError, UsageError
 from .inputs import GZIP_MAGIC, ZSTD_MAGIC, Source, chunks, open_source, resolve
-from .read import HEAD_BYTES, Resume, file_id_of, load_rows, make_engine, read_file
+from .read import HEAD_BYTES, Resume, drain, file_id_of, load_rows, make_engine, read_file
 
 QUIET_S = 60.0
 COUNTERS = ("bytes", "physical", "parsed", "unknown", "malformed", "blank", "continued", "invalid_utf8",
@@ -306,13 +306,7 @@ def _ingest_file_in(root: str, task: _Task, engine: str, tmp: str) -> FileResult
                     force_host=task.force_host, file_id=fid)
     days = {t: dt.date.fromisoformat(d) for t, d in (old.days if resume is not None else {}).items() if d}
     writers = {t: D.PartitionWriter(root, tmp, t, f"{fid}-s{start:015d}", days.get(t)) for t in D.SEGMENTED}
-    while True:
-        try:
-            name, batch = next(gen)
-        except StopIteration as stop:
-            res = stop.value
-            break
-        writers[name].write(batch)
+    res = drain(gen, lambda name, batch: writers[name].write(batch))
     moved = [f for w in writers.values() for f in w.close()]
     end = res.position["offset"]
     if res.error is not None and res.stats.get("bytes", 0) == 0 and resume is None:

@@ -408,6 +408,18 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
     return out
 
 
+def drain(gen: Generator[tuple[str, pa.RecordBatch], None, FileRead],
+          each: Callable[[str, pa.RecordBatch], None] | None = None) -> FileRead:
+    """Run a read_file() generator to its end, handing each (table, batch) to `each`; its FileRead."""
+    while True:
+        try:
+            name, batch = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if each is not None:
+            each(name, batch)
+
+
 PathArg = Union[str, "os.PathLike[str]"]
 
 

@@ -48,7 +48,7 @@ from .errors import InputError, UsageError
 from .follow import FileStream, JournalStream, PipeStream, Span, Watcher
 from .inputs import Source, folder_host
 from .lean import allow, lean
-from .read import Resume, _rows_batch, load_rows, make_engine, read_file
+from .read import Resume, _rows_batch, drain, load_rows, make_engine, read_file
 
 FILE_ID = "watch"
 KEEP_LOADS = 16          # loads kept per stream: more than the 8 earlier loads why compares a load with
@@ -158,16 +158,14 @@ class Tracker:
                         force_host=self.force_host, file_id=FILE_ID, want=WANT_LOUD if loud else WANT_QUIET,
                         named_only=True, year=self.year)
         new = []
-        while True:
-            try:
-                name, batch = next(gen)
-            except StopIteration as stop:
-                res = stop.value
-                break
+
+        def each(name, batch):
             if name == "events":
                 new.append(batch)
             elif name == "requests" and loud:
                 self._each("requests", batch)
+
+        res = drain(gen, each)
         used = res.position["offset"] - base
         if res.error is not None and used <= 0:
             # nothing of it readable (binary data): skip it, counted, so the stream goes on
