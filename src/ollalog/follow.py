@@ -35,9 +35,10 @@ from typing import Callable, Optional
 
 from .errors import InputError
 from .inputs import Source
+from .read import HEAD_BYTES, TAIL_BYTES
 
-HEAD = 4096            # first bytes that identify a file
-TAIL = 4096            # bytes before the point reached that a continuation must match
+HEAD = HEAD_BYTES      # first bytes that identify a file (as read.py's file identity)
+TAIL = TAIL_BYTES      # bytes before the point reached that a continuation must match
 SPAN_MAX = 16 << 20    # bytes handed over at a time (a long history is read in pieces)
 COPIES_TRIED = 16      # newest files beside a truncated one that may be its copy
 
