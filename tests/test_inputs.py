@@ -358,3 +358,19 @@ def test_folder_hosts(tmp_path, engine):
     assert t.lines.column("host").to_pylist() == [None, None]
     t = ollalog.read(str(files["sample_logs/a.log"]), engine=engine, host="forced")
     assert t.lines.column("host").to_pylist() == ["forced"]
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_decompressed_chunks_stay_near_the_chunk_size_however_much_the_data_inflates(tmp_path, kind):
+    """A repeated line compresses thousands of times: its chunks must not be the whole file."""
+    from ollalog.inputs import Source, chunks
+    data = b'time=2025-04-27T10:00:00.000+02:00 level=INFO source=server.go:1 msg="same"\n' * 800_000  # 63 MB
+    packed = gzip.compress(data) if kind == "gzip" else zstandard.ZstdCompressor().compress(data)
+    assert len(data) // len(packed) > 200   # gzip tops out near 1000x, zstd far above
+    p = tmp_path / ("server.log.gz" if kind == "gzip" else "server.log.zst")
+    p.write_bytes(packed)
+    size = 1 << 20
+    sizes = [len(c) for c in chunks(Source(str(p), str(p), None), size)]
+    assert sum(sizes) == len(data)
+    assert max(sizes) < 2 * size + (0 if kind == "gzip" else 8 << 20), max(sizes)
+    assert len(sizes) > 20

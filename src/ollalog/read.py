@@ -237,6 +237,14 @@ def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = A
             yield name, _with_file_id(batch, file_id)
 
 
+def _ahead(it: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """`it`'s chunks read (and decompressed) on a thread of their own, at most `depth` ahead."""
+    def produce(put):
+        for data in it:
+            put(data)
+    return _pipelined(produce, depth)
+
+
 class _Stopped(Exception):
     """The consumer of a pipelined read went away: the producer stops."""
 
@@ -371,13 +379,16 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
     eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),
                    at=resume.at if resume else None)
     rest = bytearray()
+    # a file of more than a few chunks, or a stream: read (and decompressed) on a third thread, so
+    # that the engine's thread, the slowest of the three, only parses
+    ahead = src.is_stdin or (out.size or 0) > 2 * chunk_size
 
     def produce(put):
         """The engine's side, on its own thread: read, feed (the C engine releases the GIL there),
         and pass on each chunk's size, unknown lines and finished batches, then the file's end."""
         nonlocal rest
         try:
-            for data in itertools.chain(pre, it):
+            for data in itertools.chain(pre, _ahead(it) if ahead else it):
                 if whole_lines:
                     cut = data.rfind(b"\n") + 1
                     if not cut:
