@@ -380,7 +380,7 @@ def _free_per_gpu(f) -> list:
 
 
 def load_verdicts(events: pa.Table, rows: list, gpus: list, todo: list, named: dict,
-             models_dir: Optional[str], con=None) -> list:
+                  models_dir: Optional[str], con=None) -> list:
     """why's verdicts (docs/watch.md's load events) for the loads `rows[i]`, i in `todo`, over the
     events a tracker keeps, its loads and its GPU inventory (the functions behind `why --all`)."""
     from . import estimate, explain, facts as F, views
