@@ -226,9 +226,9 @@ ZSTD_MIN_SLICE, ZSTD_SLICE = 256, 64 << 10
 
 
 def _inflated(src: Source, kind: str, new, first: bytes, it, size: int):
-    """The decompressed bytes in chunks of about `size` (under 2 x size for gzip, whose decompressor
-    takes a bound; for zstd, fed by its ratio so far, about as much), however much the data
-    inflates: 4 MiB of a log's gzip hold some 40 MiB of text, of a repeated line far more."""
+    """The decompressed bytes in chunks of `size` (at most, for gzip, whose decompressor takes a
+    bound; for zstd, fed by its ratio so far, about), however much the data inflates: 4 MiB of a
+    log's gzip hold some 40 MiB of text, of a repeated line far more."""
     d = new()
     pending = first
     held, n = [], 0
@@ -244,12 +244,13 @@ def _inflated(src: Source, kind: str, new, first: bytes, it, size: int):
     while True:
         while pending or more:
             try:
+                room = size - n  # what the chunk being made can still take
                 if kind == "gzip":
-                    out = d.decompress(pending, size)
+                    out = d.decompress(pending, room)
                     rest = d.unconsumed_tail
-                    more = len(out) >= size and not d.eof
-                else:  # as many compressed bytes as inflate to about `size`, by the ratio so far
-                    take = max(ZSTD_MIN_SLICE, min(ZSTD_SLICE, size * fed // made)) if made else ZSTD_MIN_SLICE
+                    more = len(out) >= room and not d.eof
+                else:  # as many compressed bytes as inflate to about `room`, by the ratio so far
+                    take = max(ZSTD_MIN_SLICE, min(ZSTD_SLICE, room * fed // made)) if made else ZSTD_MIN_SLICE
                     out = d.decompress(pending[:take])
                     rest = pending[take:]
                     fed, made = fed + min(take, len(pending)), made + len(out)

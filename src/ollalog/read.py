@@ -237,7 +237,7 @@ def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = A
             yield name, _with_file_id(batch, file_id)
 
 
-def _ahead(it: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+def _ahead(it: Iterator[bytes], depth: int = 1) -> Iterator[bytes]:
     """`it`'s chunks read (and decompressed) on a thread of their own, at most `depth` ahead."""
     def produce(put):
         for data in it:
