@@ -96,10 +96,12 @@ DUCKDB_SIX_SQL = (
     "  regexp_extract(line, '^\\[GIN\\] [^|]*\\|[^|]*\\|\\s*(\\S+)', 1) dur,\n"
     "  regexp_extract(line, '(GET|POST|HEAD|DELETE)\\s+\"([^\"]*)\"', 2) path\n"
     "  FROM " + READ_CSV.format(path="{path}") + ")")
-# What `ollalog why` reads: the loads-only read of the library (catalogued events, loads, gpus, lines).
+# What `ollalog why` reads: the loads-only read of the library (loads, gpus, lines and the
+# catalogued events why's facts are made of).
 LOADS_ONLY_SCRIPT = r"""
 import sys, ollalog
-t = ollalog.read(sys.argv[1], tables=("events", "loads", "gpus", "lines"), events="named")
+from ollalog.facts import events_used
+t = ollalog.read(sys.argv[1], tables=("events", "loads", "gpus", "lines"), events=events_used())
 ln = t.lines.to_pylist()[0]
 print(f"lines={ln['physical']} events={t.events.num_rows} loads={t.loads.num_rows} gpus={t.gpus.num_rows}")
 """
@@ -367,9 +369,9 @@ def build_rows(args, path: str, size: int, prefix: str, prefix_size: int, ollalo
     rows.append(Row("ollalog parse, one core", "taskset -c 0 ollalog parse FILE", ["taskset", "-c", "0", o, "parse", path],
                     path, size, "the same on one CPU (the engine sees one core)",
                     None if ollalog and shutil.which("taskset") else (miss if not ollalog else "skipped: no taskset")))
-    rows.append(Row("ollalog loads-only", "python -c '<ollalog.read(FILE, events=\"named\") as why reads>' FILE",
+    rows.append(Row("ollalog loads-only", "python -c '<ollalog.read(FILE, events=facts.events_used()) as why reads>' FILE",
                     [args.python, "-c", LOADS_ONLY_SCRIPT, path], path, size,
-                    "read(tables=(events, loads, gpus, lines), events='named'): what `ollalog why` reads",
+                    "read(tables=(events, loads, gpus, lines), events=facts.events_used()): what `ollalog why` reads",
                     None if ollalog else miss))
     rows.append(Row("ollalog parse --out", "ollalog parse FILE --out DIR", [o, "parse", path, "--out", "{OUTDIR}"],
                     path, size, "writes Parquet to a fresh folder each run", None if ollalog else miss,

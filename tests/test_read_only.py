@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 import ollalog
+from ollalog.facts import events_used
 from conftest import TABLE_NAMES, assert_tables_equal, corpus_params, sample_logs_list
 
 R = importlib.import_module("ollalog.read")  # the module (ollalog.read is also the function)
@@ -39,7 +40,9 @@ def _both(monkeypatch, path: Path, **kw):
     return got, want
 
 
-CASES = [pytest.param(dict(tables=WHY, events="named"), id="why"),
+USED = sorted(events_used())  # what `why` keeps
+CASES = [pytest.param(dict(tables=WHY, events="named"), id="named"),
+         pytest.param(dict(tables=WHY, events=USED), id="why"),
          pytest.param(dict(tables=("loads", "gpus", "lines")), id="loads"),
          pytest.param(dict(tables=("requests", "lines")), id="requests"),
          pytest.param(dict(tables=("events", "lines")), id="all-events")]
@@ -68,6 +71,47 @@ def test_loads_only_read_in_chunks(monkeypatch, path, chunk_size):
 def test_loads_only_read_of_the_corpus(monkeypatch, corpus_logs, engine, name):
     got, want = _both(monkeypatch, corpus_logs[name], engine=engine, tables=WHY, events="named")
     assert_tables_equal(got, want, name)
+
+
+@pytest.mark.parametrize("path", SAMPLES)
+def test_events_by_name_are_the_named_events_of_those_names(path):
+    """events=[names]: of the catalogued events only those, the loads still made of all of them."""
+    import pyarrow.compute as pc
+    named = ollalog.read(str(path), tables=WHY, events="named")
+    keep = ["server_config", "offload", "gguf_kv", "listening"]
+    got = ollalog.read(str(path), tables=WHY, events=keep)
+    ev = named.events
+    mask = pc.is_in(ev.column("event").cast(pa.string()), pa.array(keep))
+    want = ev.filter(mask)
+    assert got.events.num_rows == want.num_rows < ev.num_rows
+    assert got.events.column("line").to_pylist() == want.column("line").to_pylist()
+    assert got.events.column("msg").to_pylist() == want.column("msg").to_pylist()
+    for name in ("loads", "gpus", "lines"):
+        assert got[name].equals(named[name]), name
+
+
+@pytest.mark.parametrize("events,message", [
+    (["no_such_event"], "'no_such_event' is no catalogued event"),
+    ([], "give at least one event name"),
+    ("some", "choose all or named"),
+])
+def test_events_that_cannot_be_asked_for(tmp_path, events, message):
+    log = tmp_path / "server.log"
+    log.write_text('time=2025-04-27T10:00:00.000Z level=INFO source=routes.go:1 msg="Listening on 127.0.0.1:11434 (version 0.6.8)"\n')
+    with pytest.raises(ollalog.UsageError, match=message):
+        ollalog.read(str(log), events=events)
+
+
+@pytest.mark.parametrize("path", SAMPLES)
+def test_assembler_rows_in_small_slices(monkeypatch, path):
+    """The assembler's rows are made a slice of a batch at a time (a slice's map offsets point
+    into the whole batch): slices of one and of three rows build the same loads."""
+    want = ollalog.read(str(path), tables=WHY, events="named")
+    for n in (1, 3):
+        monkeypatch.setattr(R, "ASSEMBLER_SLICE", n)
+        got = ollalog.read(str(path), tables=WHY, events="named")
+        for name in ("loads", "gpus"):
+            assert got[name].equals(want[name]), (name, n)
 
 
 def test_the_engines_skip_rows_alike(tmp_path):

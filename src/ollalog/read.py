@@ -64,8 +64,14 @@ class Tables:
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
+# Rows per batch when only catalogued events are built: theirs are several times the size of an
+# average line's (model metadata, commands, device lists), and a batch of 32768 of them held about
+# 50 MB more at the peak of a loads-only read of a 1 GiB log (benchmarks/README.md).
+NAMED_BATCH_ROWS = 8192
+
+
 def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int | None = None,
-                keep_unknown: bool = False, want: frozenset | None = None, named_only: bool = False):
+                keep_unknown: bool = False, want: frozenset | None = None, named_only: bool | frozenset = False):
     """An engine; with `want` (the tables asked for) and `named_only` it builds no rows that
     would be dropped: no requests rows unless asked, no uncatalogued events unless the events
     table is asked for whole (the assembler reads catalogued events only)."""
@@ -74,6 +80,8 @@ def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int 
         kw["skip_requests"] = True
     if named_only or (want is not None and "events" not in want):
         kw["named_only"] = True
+        if batch_rows is None:
+            batch_rows = NAMED_BATCH_ROWS
     if batch_rows is not None:
         kw["batch_rows"] = batch_rows
     if max_line is not None:
@@ -187,10 +195,19 @@ def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.Rec
     return sub.take(pa.array(sorted(rows), pa.uint64()))
 
 
-def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
-    """The rows the assembler reads, built column by column (cheaper than struct rows)."""
-    if not named.num_rows:
-        return []
+# Rows turned into Python dicts at a time: a loads-only batch can be 32768 catalogued events,
+# whose dicts alone would hold tens of MB at once.
+ASSEMBLER_SLICE = 2048
+
+
+def _assembler_rows(named: pa.RecordBatch) -> Iterator[dict]:
+    """The rows the assembler reads, built column by column (cheaper than struct rows), a slice
+    of at most ASSEMBLER_SLICE rows at a time."""
+    for start in range(0, named.num_rows, ASSEMBLER_SLICE):
+        yield from _slice_rows(named.slice(start, ASSEMBLER_SLICE))
+
+
+def _slice_rows(named: pa.RecordBatch) -> list[dict]:
     cols = {c: named.column(c).to_pylist() for c in ("line", "msg")}
     for c in ("host", "event"):
         cols[c] = named.column(c).dictionary_decode().to_pylist()
@@ -200,12 +217,14 @@ def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
                     for v in named.column("time").cast(pa.int64()).to_pylist()]
     attrs = named.column("attrs")
     offs = attrs.offsets.to_pylist()
-    keys, vals = attrs.keys.to_pylist(), attrs.items.to_pylist()
+    base = offs[0]
+    # a slice's offsets point into the whole batch's keys and items
+    keys, vals = attrs.keys[base:offs[-1]].to_pylist(), attrs.items[base:offs[-1]].to_pylist()
     valid = attrs.is_valid().to_pylist() if attrs.null_count else None
     out = []
     for i, (line, host, t, msg, ev) in enumerate(zip(cols["line"], cols["host"], cols["time"], cols["msg"],
                                                     cols["event"])):
-        a, b = offs[i], offs[i + 1]
+        a, b = offs[i] - base, offs[i + 1] - base
         out.append({"line": line, "host": host, "time": t, "msg": msg, "event": ev,
                     "attrs": list(zip(keys[a:b], vals[a:b])) if valid is None or valid[i] else None})
     return out
@@ -215,7 +234,7 @@ ALL = frozenset(S.TABLES)
 
 
 def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = ALL,
-           named_only: bool = False) -> Iterator[tuple[str, pa.RecordBatch]]:
+           named_only: bool | frozenset = False) -> Iterator[tuple[str, pa.RecordBatch]]:
     """The engine's finished batches, (name, batch) pairs; their catalogued events go to the file's assembler on the
     way. Tables nobody asked for are dropped here; with `named_only` the events table keeps only
     what loads are made of (catalogued events, without repeated runner summaries)."""
@@ -229,6 +248,8 @@ def _taken(batches, asm: Assembler, seen: set, file_id: str, want: frozenset = A
             for ev in _assembler_rows(fed):
                 asm.feed(ev)
             if named_only:
+                if named.num_rows and isinstance(named_only, frozenset):  # only the events asked for
+                    named = named.take(_codes(named.column("event"), named_only.__contains__))
                 if not named.num_rows:
                     continue
                 # kept for the whole read: a copy of the few rows, not the engine's whole batch
@@ -292,14 +313,25 @@ def _pipelined(produce: Callable[[Callable], None], depth: int = 1) -> Iterator:
         t.join()
 
 
-def _wanted(tables, events: str) -> tuple[frozenset, bool]:
+def _wanted(tables, events) -> tuple[frozenset, bool | frozenset]:
+    """(the tables asked for, False | True | the event names to keep): what `events` asks of the
+    events table (see `read()`)."""
     want = frozenset(S.TABLES if tables is None else tables)
     unknown = sorted(want - set(S.TABLES))
     if unknown:
         raise UsageError(f"unknown table {unknown[0]!r} (tables: {', '.join(S.TABLES)})")
-    if events not in ("all", "named"):
-        raise UsageError(f"events={events!r}: choose all or named")
-    return want, events == "named"
+    if isinstance(events, str):
+        if events not in ("all", "named"):
+            raise UsageError(f"events={events!r}: choose all or named, or give event names")
+        return want, events == "named"
+    names = frozenset(events)
+    from .formats import event_names, load_rules
+    known = set(event_names(load_rules()))
+    odd = sorted(str(n) for n in names if not isinstance(n, str) or n not in known)
+    if odd or not names:
+        raise UsageError(f"events: {odd[0]!r} is no catalogued event (src/ollalog/formats/messages.tsv lists them)" if odd
+                         else "events: give at least one event name (or leave the events table out of tables)")
+    return want, names
 
 
 @dataclass
@@ -339,7 +371,7 @@ class FileRead:
 
 def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callable[[int], None] | None = None,
               resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
-              file_id: str | None = None, want: frozenset = ALL, named_only: bool = False,
+              file_id: str | None = None, want: frozenset = ALL, named_only: bool | frozenset = False,
               on_unknown: Callable[[str, int, str], None] | None = None, year: int | None = None,
               ) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
@@ -455,7 +487,8 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
     paths, host, year, engine, on_error, tables, events: as for `read()`; and
       on_progress  called with the number of bytes of each chunk read (for a progress bar).
       chunk_size   bytes read at a time (default 4 MiB).
-      batch_rows   rows per events/requests batch (default 32768).
+      batch_rows   rows per events/requests batch (default 32768; 8192 when only catalogued
+                   events are built, as with `events="named"`).
       max_line     bytes kept of one physical line; the rest is cut and counted (default 1 MiB).
       sources      inputs already expanded by `ollalog.inputs.resolve()` (then `paths` is not
                    expanded again).
@@ -517,7 +550,8 @@ def read(paths: PathArg | Iterable[PathArg], *, host: str | None = None, year: i
               input); that input is skipped (or kept up to the cut) and the rest is read, and the
               errors are also in `Tables.errors`. Without it the first such error is raised.
     tables    the tables to build (default all five); the others come back empty.
-    events    "all" (default) or "named": only the catalogued events, those that feed `loads`.
+    events    "all" (default); "named": only the catalogued events, those that feed `loads`; or a
+              collection of catalogued event names: only those (`loads` is still built from all).
     on_progress, chunk_size, batch_rows, max_line: see `read_batches()`.
 
     Raises `ollalog.InputError` (an `OSError`) for an input that cannot be read unless `on_error`
