@@ -315,3 +315,41 @@ def test_estimator_reproduces_logged_layer_counts(corpus_logs):
     assert total >= 20
     assert exact / total >= 0.75, misses
     assert near / total >= 0.90, misses
+
+
+# -- bounded memory: facts a slice at a time, JSON in pieces ---------------------------------------
+
+@pytest.mark.parametrize("model", ["deepseek-r1:32b-max-context", "deepseek-r1:32b", None])
+def test_answer_does_not_depend_on_the_gather_slice(monkeypatch, model):
+    """why explains each load as its facts arrive, a slice of loads at a time: slices of one load
+    (the seed's two loads then come in separate slices, with tags sharing their blob) give the
+    answer of one slice holding every load."""
+    from ollalog import facts as F
+    kw = dict(models_dir=MODELS, all_models=model is None)
+    whole = to_json(why(model, [SEED], **kw).to_dict())
+    monkeypatch.setattr(F, "GATHER_SLICE", 1)
+    assert to_json(why(model, [SEED], **kw).to_dict()) == whole
+
+
+def test_facts_each_slices_like_gather(monkeypatch):
+    from ollalog import facts as F, views
+    from ollalog.read import read
+    tables = read([str(p) for p in sorted(SAMPLE_DIR.glob("*.log"))])
+    con = views.connect(tables)
+    whole = F.gather(con)
+    assert len(whole) >= 4
+    for per in (1, 3):
+        got = list(F.each(con, per=per))
+        assert [f.load["load_idx"] for f in got] == [f.load["load_idx"] for f in whole]
+        assert got == whole, per
+    some = [f.load["load_idx"] for f in whole][1::2]
+    assert [f.load["load_idx"] for f in F.each(con, some, per=1)] == some
+
+
+def test_json_in_pieces_is_the_json_document():
+    from ollalog.render import json_pieces, render_pieces
+    r = why(None, [SEED], models_dir=MODELS, all_models=True).to_dict()
+    r["inputs"]["note"] = "C1 \x9b[31m and DEL \x7f escaped, \u00e9 kept"
+    assert "".join(json_pieces(r)) == to_json(r)
+    assert "".join(render_pieces(r, "json")) == render(r, "json")
+    assert "".join(render_pieces(r, "text")) == render(r, "text")

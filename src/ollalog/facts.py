@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from .views import rows
 
@@ -21,6 +21,15 @@ START_EVENTS = ("server_config", "listening", "no_gpu", "gpu_unsupported", "gpu_
 # scheduler events between the previous load and this one that say what held memory
 BETWEEN_EVENTS = ("vram_not_recovered", "evicting", "updated_vram", "runtime_oom", "fits_alongside")
 CONTEXT_EVENTS = START_EVENTS + BETWEEN_EVENTS
+
+
+def events_used() -> frozenset:
+    """The catalogued events the facts are made of: those loads are assembled from (a load's
+    evidence) and the server-start and scheduler context. What `why` asks `read()` to keep."""
+    from .assemble import Assembler
+    return Assembler.handled() | frozenset(CONTEXT_EVENTS)
+
+
 EARLIER = 8          # loads of the same server start a load is compared with
 
 _EVENT_COLS = "e.line, e.event, e.kind, e.level, e.source, e.msg, e.attrs, e.time, e.end_line"
@@ -169,13 +178,32 @@ class LoadFacts:
         return ev[-1] if ev else None
 
 
+# loads whose facts are gathered at a time: what each query returns, and the facts alive at once
+# while a caller explains them, stay the size of a slice, not of the log
+GATHER_SLICE = 256
+
+
 def gather(con, only: Optional[list] = None) -> list[LoadFacts]:
     """LoadFacts for the rows of the `loads` view (all, or the `load_idx` values in `only`), in
     load order."""
+    return list(each(con, only))
+
+
+def each(con, only: Optional[list] = None, per: Optional[int] = None) -> Iterator[LoadFacts]:
+    """The LoadFacts of `gather`, in load order, gathered `per` (default GATHER_SLICE) loads at a
+    time: a caller that keeps only what it makes of each holds the facts of one slice. A slice's
+    queries are all run before its first facts are yielded, so the caller may query `con` (or
+    gather) in between."""
+    per = per or GATHER_SLICE
     loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
     if only is not None:
         keep = set(only)
         loads = [ld for ld in loads if ld["load_idx"] in keep]
+    for i in range(0, len(loads), per):
+        yield from _gather(con, loads[i:i + per])
+
+
+def _gather(con, loads: list) -> list[LoadFacts]:
     out = {ld["load_idx"]: LoadFacts(load=ld) for ld in loads}
     if not out:
         return []

@@ -163,7 +163,7 @@ def build(con, *, models_dir: Optional[str] = None, errors: Iterable[str] = ()) 
 
     mdir, mhow = find_models_dir(models_dir, con)
     groups, explained = explain_all(con, mdir, mhow)
-    est_of = {id(v): est for _, est, v in explained}
+    est_of = {id(v): est for est, v in explained}
     model_of = {(v["file"], v["line"]): g["model"] for g in groups for v in g["loads"]}
     models = [dict(g, chart=_chart(g, est_of)) for g in groups]
     warn_rows = views.rows(con, WARNINGS_SQL)

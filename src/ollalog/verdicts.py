@@ -3,7 +3,7 @@
     con = views.connect(tables, verdicts=True)
     con.sql("SELECT host, cause, num_ctx_full_gpu FROM verdicts WHERE placement = 'cpu'")
 
-The rows come from the same functions as `ollalog why --all` (facts.gather, estimate.for_load,
+The rows come from the same functions as `ollalog why --all` (facts.each, estimate.for_load,
 explain.explain_load) over the same views, so a load's cause, thresholds and estimate check are
 those of its entry in `why --format json`. Computing them runs the estimator once per load, so
 `connect()` adds the view only when asked (`ollalog sql` asks when the SQL names it).
@@ -39,7 +39,7 @@ def table(con) -> pa.Table:
     from . import facts as F
 
     rows = []
-    for f in F.gather(con):
+    for f in F.each(con):
         v = explain.explain_load(f, estimate.for_load(f), None)
         th, est = v.get("threshold") or {}, v.get("estimate") or {}
         ld = f.load

@@ -76,7 +76,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
         from .models import ModelName
         name = ModelName.parse(model)
     errors: list = []
-    tables = read(paths, host=host, year=year, engine=engine, tables=TABLES, events="named",
+    tables = read(paths, host=host, year=year, engine=engine, tables=TABLES, events=F.events_used(),
                   on_error=on_error if on_error is not None else errors.append)
     if errors and on_error is None:
         raise errors[0]
@@ -87,25 +87,33 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     mdir, mhow = _models_dir(models_dir, con)
     asked = whatif.as_dict() if whatif and whatif.asked() else None
     if all_models:
-        groups, _ = explain_all(con, mdir, mhow, asked)
+        groups, _ = explain_all(con, mdir, mhow, asked, estimators=False)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
-    from .models import read_manifest
+    from .models import read_manifest, tags_for_blob
     manifest = read_manifest(mdir, name) if mdir is not None else None
+    sibs = tags_for_blob(mdir, manifest.weights_digest) if manifest is not None and manifest.weights_digest else []
+    params = (manifest.params if manifest is not None else None) or {}
     cands = _candidates(name, load_rows, manifest)
-    facts = {f.load["load_idx"]: f for f in F.gather(con, [r["load_idx"] for r in cands])}
-    resolved, chosen = _resolve(name, cands, facts, mdir, mhow, manifest)
+    # each candidate explained as its facts come, a slice at a time (facts.each), keeping only its
+    # verdict and, when tags share its blob, its score against each of them
+    verdict_of, scored = {}, {}
+    for f in F.each(con, [r["load_idx"] for r in cands]):
+        i = f.load["load_idx"]
+        if len(sibs) > 1:
+            scored[i] = sorted(((_score(f.load, s, f), s) for s in sibs), key=lambda x: -x[0][0])
+        v = _explain(f, asked)
+        verdict_of[i] = v, _num_ctx_source(v, params if manifest is not None else None, f)
+    resolved, chosen = _resolve(name, cands, scored, sibs, mdir, mhow, manifest)
     if not chosen:
         loaded = _loaded_models(load_rows)
         listing = ", ".join(m["model"] for m in loaded) or "none"
         raise ModelNotLoaded(f"{name.short()} never loaded in {_files(inputs)}"
                              f" ({resolved['how']}); models that loaded: {listing}")
     verdicts = []
-    params = (manifest.params if manifest is not None else None) or {}
     for r in chosen:
-        f = facts[r["load_idx"]]
-        v = _explain(f, asked)
+        v, source = verdict_of[r["load_idx"]]
         v["match"] = r["match"]
-        v["num_ctx_source"] = _num_ctx_source(v, params if manifest is not None else None, f)
+        v["num_ctx_source"] = source
         verdicts.append(v)
     recs = explain.recommendations(verdicts, resolved)
     group = {"model": name.short(), "resolved": resolved, "loads": verdicts, "recommendations": recs}
@@ -117,16 +125,21 @@ def _explain(f, asked):
     return explain.explain_load(f, estimate.for_load(f), asked)
 
 
-def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = None) -> tuple[list, list]:
-    """`--all` over the views on `con`: (groups as in `Report.groups`, and for every load in load
-    order its (LoadFacts, estimator or None, verdict), the verdict being the dict in its group).
-    The report draws the estimators' curves; `why` keeps the groups."""
+def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = None,
+                estimators: bool = True) -> tuple[list, list]:
+    """`--all` over the views on `con`: (groups as in `Report.groups`, and with `estimators` for
+    every load in load order its (estimator or None, verdict), the verdict being the dict in its
+    group). The report draws the estimators' curves; `why` keeps the groups. Facts are gathered
+    and dropped a slice at a time (facts.each)."""
     from . import estimate, explain  # numpy's estimator: imported when used
-    explained = []
-    for f in F.gather(con):
+    verdicts, explained = [], []
+    for f in F.each(con):
         est = estimate.for_load(f)
-        explained.append((f, est, explain.explain_load(f, est, asked)))
-    return _group_all([v for _, _, v in explained], mdir, mhow), explained
+        v = explain.explain_load(f, est, asked)
+        verdicts.append(v)
+        if estimators:
+            explained.append((est, v))
+    return _group_all(verdicts, mdir, mhow), explained
 
 
 def models_dir(explicit: Optional[str], con) -> tuple:
@@ -243,12 +256,12 @@ def _candidates(name, load_rows, manifest) -> list:
     return [r for r in load_rows if _name_fits(name, r)]
 
 
-def _resolve(name, verdicts, facts, mdir, mhow, manifest):
-    """(resolved, the loads of `verdicts` that are this model, each with its `match`)."""
-    from .models import tags_for_blob
+def _resolve(name, verdicts, scored, sibs, mdir, mhow, manifest):
+    """(resolved, the loads of `verdicts` that are this model, each with its `match`); `sibs`: the
+    tags of the manifest's blob, `scored`: by load_idx, each load's (score, reasons) against each
+    of them, best first (only when there are several)."""
     if manifest is not None and manifest.weights_digest:
         blob = manifest.weights_digest
-        sibs = tags_for_blob(mdir, blob)
         mine = [v for v in verdicts if _blob_match(v.get("model_blob"), blob)]
         resolved = {"name": str(name), "blob": blob, "params": manifest.params,
                     "how": f"manifest in {mdir} ({mhow})", "confidence": None,
@@ -260,13 +273,12 @@ def _resolve(name, verdicts, facts, mdir, mhow, manifest):
             return resolved, mine
         chosen, levels = [], []
         for v in mine:
-            f = facts[v["load_idx"]]
-            scored = sorted(((_score(v, s, f), s) for s in sibs), key=lambda x: -x[0][0])
-            best = scored[0][0][0]
-            top = [s for (sc, _), s in scored if sc == best]
+            scored_v = scored[v["load_idx"]]
+            best = scored_v[0][0][0]
+            top = [s for (sc, _), s in scored_v if sc == best]
             if not any(s.name.equals(name) for s in top):
                 continue
-            reasons = next((w for (sc, w), s in scored if s.name.equals(name)), [])
+            reasons = next((w for (sc, w), s in scored_v if s.name.equals(name)), [])
             if len(top) == 1 and best >= 2:
                 conf, how = "high", "told apart by " + ", ".join(reasons)
             elif best >= 2:

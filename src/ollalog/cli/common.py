@@ -230,13 +230,17 @@ def iso_time(t: datetime | None) -> str | None:
     return s + "Z"
 
 
-def write_text(text: str, path: str | None = None) -> None:
-    """A command's whole answer: into `path` (an AtomicFiles temporary) or, without one, stdout."""
+def write_text(text: str | Iterable[str], path: str | None = None) -> None:
+    """A command's whole answer, one string or its pieces in order: into `path` (an AtomicFiles
+    temporary) or, without one, stdout."""
+    pieces = [text] if isinstance(text, str) else text
     if path is not None:
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            for piece in pieces:
+                fh.write(piece)
     else:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
 
 

@@ -50,7 +50,7 @@ def why(
 
     Exit status: 0 loads found; 1 the model never loaded or an input could not be read; 2 usage.
     """
-    from ..render import render
+    from ..render import render_pieces
     from ..why import WhatIf, why as run_why
 
     if fmt not in FORMATS:
@@ -90,7 +90,7 @@ def why(
             raise UsageError("no model loads in these logs") if not failures else typer.Exit(1)
         color = out is None and fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         width = max(100, os.get_terminal_size().columns) if out is None and sys.stdout.isatty() else 100
-        text = render(result.to_dict(), fmt, color=color, width=width)
-        write_text(text, temps["answer"] if out is not None else None)
+        write_text(render_pieces(result.to_dict(), fmt, color=color, width=width),
+                   temps["answer"] if out is not None else None)
     if failures:
         raise typer.Exit(1)

@@ -5,6 +5,7 @@ import datetime as _dt
 import json
 import os
 import re
+from typing import Iterator
 
 FORMATS = ("text", "json", "markdown")
 
@@ -32,6 +33,14 @@ def to_json(data, indent: int | None = 2) -> str:
         text = json.dumps(data, default=json_default, indent=indent, ensure_ascii=False)
     # DEL and the C1 controls (U+009B is a CSI to some terminals) as \u escapes, like C0 ones
     return text.translate(_JSON_C1)
+
+
+def json_pieces(data, indent: int = 2) -> Iterator[str]:
+    """`to_json(data, indent)` piece by piece, for a document too big to hold as one string (the
+    encoder's pieces are small: `why --all` over a large log writes millions of them)."""
+    enc = json.JSONEncoder(default=json_default, indent=indent, ensure_ascii=False)
+    for piece in enc.iterencode(data):
+        yield piece.translate(_JSON_C1)
 
 
 _JSON_C1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
@@ -190,6 +199,14 @@ def printable_data(v):
     if isinstance(v, (list, tuple)):
         return [printable_data(x) for x in v]
     return v
+
+
+def render_pieces(report: dict, fmt: str, *, color: bool = False, width: int = 100) -> Iterator[str]:
+    """`render()`'s text in pieces: JSON as it is encoded (json_pieces), the others whole."""
+    if fmt == "json":
+        yield from json_pieces(report)
+    else:
+        yield render(report, fmt, color=color, width=width)
 
 
 def render(report: dict, fmt: str, *, color: bool = False, width: int = 100) -> str:
