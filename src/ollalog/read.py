@@ -64,9 +64,12 @@ class Tables:
         return [(n, getattr(self, n)) for n in S.TABLES]
 
 
-# Rows per batch when only catalogued events are built: theirs are several times the size of an
-# average line's (model metadata, commands, device lists), and a batch of 32768 of them held about
-# 50 MB more at the peak of a loads-only read of a 1 GiB log (benchmarks/README.md).
+# Rows per batch of a read (the engines' own default is 32768): on a 1 GiB log, batches of 16384
+# rows lowered the peak of `read_batches` from 206 to 191 MB (of `parse --out` from 262 to about
+# 247) at the same speed. When only catalogued events are built, 8192: their rows are several
+# times the size of an average line's (model metadata, commands, device lists), and 32768 of them
+# held about 50 MB more at the peak of a loads-only read (benchmarks/README.md).
+BATCH_ROWS = 16384
 NAMED_BATCH_ROWS = 8192
 
 
@@ -80,10 +83,7 @@ def make_engine(engine: str = "c", batch_rows: int | None = None, max_line: int 
         kw["skip_requests"] = True
     if named_only or (want is not None and "events" not in want):
         kw["named_only"] = True
-        if batch_rows is None:
-            batch_rows = NAMED_BATCH_ROWS
-    if batch_rows is not None:
-        kw["batch_rows"] = batch_rows
+    kw["batch_rows"] = batch_rows or (NAMED_BATCH_ROWS if kw.get("named_only") else BATCH_ROWS)
     if max_line is not None:
         kw["max_line"] = max_line
     if engine == "c":
@@ -487,7 +487,7 @@ def read_batches(paths: PathArg | Iterable[PathArg], *, host: str | None = None,
     paths, host, year, engine, on_error, tables, events: as for `read()`; and
       on_progress  called with the number of bytes of each chunk read (for a progress bar).
       chunk_size   bytes read at a time (default 4 MiB).
-      batch_rows   rows per events/requests batch (default 32768; 8192 when only catalogued
+      batch_rows   rows per events/requests batch (default 16384; 8192 when only catalogued
                    events are built, as with `events="named"`).
       max_line     bytes kept of one physical line; the rest is cut and counted (default 1 MiB).
       sources      inputs already expanded by `ollalog.inputs.resolve()` (then `paths` is not
