@@ -102,18 +102,6 @@ def test_events_that_cannot_be_asked_for(tmp_path, events, message):
         ollalog.read(str(log), events=events)
 
 
-@pytest.mark.parametrize("path", SAMPLES)
-def test_assembler_rows_in_small_slices(monkeypatch, path):
-    """The assembler's rows are made a slice of a batch at a time (a slice's map offsets point
-    into the whole batch): slices of one and of three rows build the same loads."""
-    want = ollalog.read(str(path), tables=WHY, events="named")
-    for n in (1, 3):
-        monkeypatch.setattr(R, "ASSEMBLER_SLICE", n)
-        got = ollalog.read(str(path), tables=WHY, events="named")
-        for name in ("loads", "gpus"):
-            assert got[name].equals(want[name]), (name, n)
-
-
 def test_the_engines_skip_rows_alike(tmp_path):
     """Both engines, told to skip, build the same rows: the requests table empty, only catalogued
     events, and the line accounting and times of a full read."""

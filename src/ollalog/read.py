@@ -195,19 +195,10 @@ def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.Rec
     return sub.take(pa.array(sorted(rows), pa.uint64()))
 
 
-# Rows turned into Python dicts at a time: a loads-only batch can be 32768 catalogued events,
-# whose dicts alone would hold tens of MB at once.
-ASSEMBLER_SLICE = 2048
-
-
-def _assembler_rows(named: pa.RecordBatch) -> Iterator[dict]:
-    """The rows the assembler reads, built column by column (cheaper than struct rows), a slice
-    of at most ASSEMBLER_SLICE rows at a time."""
-    for start in range(0, named.num_rows, ASSEMBLER_SLICE):
-        yield from _slice_rows(named.slice(start, ASSEMBLER_SLICE))
-
-
-def _slice_rows(named: pa.RecordBatch) -> list[dict]:
+def _assembler_rows(named: pa.RecordBatch) -> list[dict]:
+    """The rows the assembler reads, built column by column (cheaper than struct rows)."""
+    if not named.num_rows:
+        return []
     cols = {c: named.column(c).to_pylist() for c in ("line", "msg")}
     for c in ("host", "event"):
         cols[c] = named.column(c).dictionary_decode().to_pylist()
@@ -217,14 +208,12 @@ def _slice_rows(named: pa.RecordBatch) -> list[dict]:
                     for v in named.column("time").cast(pa.int64()).to_pylist()]
     attrs = named.column("attrs")
     offs = attrs.offsets.to_pylist()
-    base = offs[0]
-    # a slice's offsets point into the whole batch's keys and items
-    keys, vals = attrs.keys[base:offs[-1]].to_pylist(), attrs.items[base:offs[-1]].to_pylist()
+    keys, vals = attrs.keys.to_pylist(), attrs.items.to_pylist()
     valid = attrs.is_valid().to_pylist() if attrs.null_count else None
     out = []
     for i, (line, host, t, msg, ev) in enumerate(zip(cols["line"], cols["host"], cols["time"], cols["msg"],
                                                     cols["event"])):
-        a, b = offs[i] - base, offs[i + 1] - base
+        a, b = offs[i], offs[i + 1]
         out.append({"line": line, "host": host, "time": t, "msg": msg, "event": ev,
                     "attrs": list(zip(keys[a:b], vals[a:b])) if valid is None or valid[i] else None})
     return out

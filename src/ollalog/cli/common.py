@@ -398,8 +398,8 @@ class AtomicFiles:
 
 
 # Parquet row groups: up to this many rows or bytes each (readers skip and parallelise by group).
-# 4 MB of Arrow data is about one engine batch of events: `parse --out` of the 1 GiB log peaked
-# at 290 MB with 16 MB groups, 262 MB with these, in files of the same size.
+# 4 MB of Arrow data is about one batch of events: `parse --out` of the 1 GiB log peaked at 290 MB
+# with 16 MB groups and 262 MB with these (32768-row batches), in files of the same size.
 ROW_GROUP_ROWS = 1 << 16
 ROW_GROUP_BYTES = 4 << 20
 
