@@ -538,8 +538,11 @@ def test_ctrl_c_leaves_no_partial_parquet(tmp_path):
     old = {n: f"old {n}".encode() for n in ("loads.parquet", "events.parquet")}
     for n, data in old.items():
         (out / n).write_bytes(data)
+    # Ctrl-C as a terminal sends it: to a process that has not inherited SIGINT ignored (a suite
+    # started in the background of a shell without job control passes SIG_IGN on to its children)
     p = subprocess.Popen([sys.executable, "-m", "ollalog", "parse", "-", "-o", str(out)], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = b'time=2025-04-27T10:00:00.000+02:00 level=INFO source=a.go:1 msg="hello" k=v\n'
     p.stdin.write(line * 300_000)  # more than a row group of events; stdin stays open
     p.stdin.flush()
