@@ -62,18 +62,27 @@ SELECT load_idx, file, line, end_line, start,
 FROM b WHERE list_contains(?, load_idx)
 """
 
+# the events of each load's evidence_lines; the line range (?, ?) spans the slice's evidence, so
+# that the scan of events keeps only those lines' rows before the join
 EVIDENCE_SQL = f"""
 WITH ev AS (SELECT l.load_idx, l.file, unnest(l.evidence_lines) AS line
             FROM loads l JOIN why_bounds b ON b.load_idx = l.load_idx)
 SELECT ev.load_idx, {_EVENT_COLS}
 FROM ev JOIN events e ON e.file::VARCHAR = ev.file AND e.line = ev.line
+WHERE e.line BETWEEN ? AND ?
 ORDER BY ev.load_idx, e.line
 """
 
+# the events of server starts and of the scheduler between loads: few, taken from events once per
+# gather (facts.each) rather than once per slice
+CONTEXT_TABLE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE why_context AS
+SELECT * FROM events WHERE event IN ({_names(CONTEXT_EVENTS)})
+"""
+
 CONTEXT_SQL = f"""
-WITH c AS (SELECT * FROM events WHERE event IN ({_names(CONTEXT_EVENTS)}))
 SELECT b.load_idx, {_EVENT_COLS}
-FROM why_bounds b JOIN c e ON e.file::VARCHAR = b.file AND e.line < b.line
+FROM why_bounds b JOIN why_context e ON e.file::VARCHAR = b.file AND e.line < b.line
  AND ((e.event IN ({_names(START_EVENTS)}) AND e.line >= b.start)
       OR (e.event IN ({_names(BETWEEN_EVENTS)}) AND e.line >= b.prev_end))
 ORDER BY b.load_idx, e.line
@@ -199,6 +208,9 @@ def each(con, only: Optional[list] = None, per: Optional[int] = None) -> Iterato
     if only is not None:
         keep = set(only)
         loads = [ld for ld in loads if ld["load_idx"] in keep]
+    if not loads:
+        return
+    con.execute(CONTEXT_TABLE_SQL)
     for i in range(0, len(loads), per):
         yield from _gather(con, loads[i:i + per])
 
@@ -210,7 +222,8 @@ def _gather(con, loads: list) -> list[LoadFacts]:
     con.execute(BOUNDS_SQL, [sorted(out)])
     for r in rows(con, "SELECT load_idx, start FROM why_bounds"):
         out[r["load_idx"]].start_line = r["start"]
-    for r in rows(con, EVIDENCE_SQL):
+    lines = [n for ld in loads for n in (ld.get("evidence_lines") or ())]
+    for r in rows(con, EVIDENCE_SQL, [min(lines), max(lines)]) if lines else ():
         out[r["load_idx"]].evidence.append(_event(r))
     for r in rows(con, CONTEXT_SQL):
         out[r["load_idx"]].context.append(_event(r))

@@ -35,12 +35,20 @@ def to_json(data, indent: int | None = 2) -> str:
     return text.translate(_JSON_C1)
 
 
-def json_pieces(data, indent: int = 2) -> Iterator[str]:
-    """`to_json(data, indent)` piece by piece, for a document too big to hold as one string (the
-    encoder's pieces are small: `why --all` over a large log writes millions of them)."""
+def json_pieces(data, indent: int = 2, size: int = 1 << 20) -> Iterator[str]:
+    """`to_json(data, indent)` in pieces of about `size` characters, for a document too big to
+    hold as one string (`why --all` over a large log)."""
     enc = json.JSONEncoder(default=json_default, indent=indent, ensure_ascii=False)
-    for piece in enc.iterencode(data):
-        yield piece.translate(_JSON_C1)
+    buf: list[str] = []
+    n = 0
+    for piece in enc.iterencode(data):  # millions of tiny pieces: joined before anything else
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            yield "".join(buf).translate(_JSON_C1)
+            buf, n = [], 0
+    if buf:
+        yield "".join(buf).translate(_JSON_C1)
 
 
 _JSON_C1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
