@@ -347,9 +347,14 @@ def test_facts_each_slices_like_gather(monkeypatch):
 
 
 def test_json_in_pieces_is_the_json_document():
-    from ollalog.render import json_pieces, render_pieces
+    from ollalog.render import json_default, json_pieces, render_pieces
     r = why(None, [SEED], models_dir=MODELS, all_models=True).to_dict()
     r["inputs"]["note"] = "C1 \x9b[31m and DEL \x7f escaped, \u00e9 kept"
-    assert "".join(json_pieces(r)) == to_json(r)
+    c1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
+    for indent, kw in ((2, {"indent": 2}), (None, {"separators": (",", ":")})):
+        want = json.dumps(r, default=json_default, ensure_ascii=False, **kw).translate(c1)
+        assert to_json(r, indent) == want
+        assert "".join(json_pieces(r, indent, size=64)) == want
+    assert "\\u009b[31m" in to_json(r) and "\u00e9" in to_json(r)
     assert "".join(render_pieces(r, "json")) == render(r, "json")
     assert "".join(render_pieces(r, "text")) == render(r, "text")

@@ -217,8 +217,6 @@ def each(con, only: Optional[list] = None, per: Optional[int] = None) -> Iterato
 
 def _gather(con, loads: list) -> list[LoadFacts]:
     out = {ld["load_idx"]: LoadFacts(load=ld) for ld in loads}
-    if not out:
-        return []
     con.execute(BOUNDS_SQL, [sorted(out)])
     for r in rows(con, "SELECT load_idx, start FROM why_bounds"):
         out[r["load_idx"]].start_line = r["start"]

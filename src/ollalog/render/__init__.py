@@ -27,18 +27,14 @@ def json_default(o):
 
 def to_json(data, indent: int | None = 2) -> str:
     """JSON with times as RFC 3339 strings (UTC) and nothing lost; `indent=None`: one line."""
-    if indent is None:
-        text = json.dumps(data, default=json_default, ensure_ascii=False, separators=(",", ":"))
-    else:
-        text = json.dumps(data, default=json_default, indent=indent, ensure_ascii=False)
-    # DEL and the C1 controls (U+009B is a CSI to some terminals) as \u escapes, like C0 ones
-    return text.translate(_JSON_C1)
+    return "".join(json_pieces(data, indent))
 
 
-def json_pieces(data, indent: int = 2, size: int = 1 << 20) -> Iterator[str]:
+def json_pieces(data, indent: int | None = 2, size: int = 1 << 20) -> Iterator[str]:
     """`to_json(data, indent)` in pieces of about `size` characters, for a document too big to
     hold as one string (`why --all` over a large log)."""
-    enc = json.JSONEncoder(default=json_default, indent=indent, ensure_ascii=False)
+    enc = json.JSONEncoder(default=json_default, indent=indent, ensure_ascii=False,
+                           separators=(",", ":") if indent is None else None)
     buf: list[str] = []
     n = 0
     for piece in enc.iterencode(data):  # millions of tiny pieces: joined before anything else
@@ -51,6 +47,7 @@ def json_pieces(data, indent: int = 2, size: int = 1 << 20) -> Iterator[str]:
         yield "".join(buf).translate(_JSON_C1)
 
 
+# DEL and the C1 controls (U+009B is a CSI to some terminals) as \u escapes, like C0 ones
 _JSON_C1 = {i: f"\\u{i:04x}" for i in range(0x7f, 0xa0)}
 
 
