@@ -97,11 +97,13 @@ DUCKDB_SIX_SQL = (
     "  regexp_extract(line, '(GET|POST|HEAD|DELETE)\\s+\"([^\"]*)\"', 2) path\n"
     "  FROM " + READ_CSV.format(path="{path}") + ")")
 # What `ollalog why` reads: the loads-only read of the library (loads, gpus, lines and the
-# catalogued events why's facts are made of), with Arrow's memory from the system allocator as
-# the CLI takes it.
+# catalogued events why's facts are made of), run as the CLI runs: Arrow's memory from the system
+# allocator, pandas not imported (lean.py).
 LOADS_ONLY_SCRIPT = r"""
 import os, sys
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+from ollalog.lean import absent
+absent(("pandas",))
 import ollalog
 from ollalog.facts import events_used
 t = ollalog.read(sys.argv[1], tables=("events", "loads", "gpus", "lines"), events=events_used())

@@ -571,3 +571,33 @@ def test_year_option(tmp_path):
     assert (row["time"].year, row["time"].month, row["time"].day, row["prefix_time"]) == (2023, 3, 3, "Mar 03 10:00:00")
     p = run_cli("parse", f, "--year", "0")
     assert p.returncode == 2 and "--year" in p.stderr
+
+
+_WITHOUT_PANDAS = r"""
+import atexit, sys
+atexit.register(lambda: print("pandas imported" if "pandas" in sys.modules else "no pandas", file=sys.stderr))
+from ollalog.cli import run
+sys.argv = ["ollalog", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["parse", "{seed}", "-q", "-o", "{tmp}/out"],
+    ["why", "deepseek-r1:32b", "{seed}", "--models-dir", "{models}", "--format", "json"],
+    ["sql", "{seed}", "SELECT count(*) FROM loads"],
+    ["report", "{seed}", "-o", "{tmp}/r.html"],
+])
+def test_commands_run_without_pandas(tmp_path, args):
+    """pyarrow imports pandas at its first conversion where pandas is installed (about 60 MB and
+    0.3 s a command); the console script keeps it out, and every command works without it."""
+    pytest.importorskip("pandas")  # installed, or the test cannot tell
+    if args[0] == "report":
+        pytest.importorskip("plotly")
+        pytest.importorskip("jinja2")
+    seed = SAMPLE_DIR / "seed-deepseek-r1-32b.log"
+    argv = [a.format(seed=seed, tmp=tmp_path, models=SAMPLE_DIR / "models") for a in args]
+    p = subprocess.run([sys.executable, "-c", _WITHOUT_PANDAS, *argv], capture_output=True, text=True,
+                       env=cli_env(), timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines()[-1] == "no pandas", p.stderr

@@ -58,5 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script's entry point (pyproject: ollalog.cli:run)."""
+    """The console script's entry point (pyproject: ollalog.cli:run), in a process without pandas
+    (lean.py: no command uses it, and pyarrow would import it at its first conversion)."""
+    from ..lean import absent
+    absent(("pandas",))
     sys.exit(main())
