@@ -344,6 +344,52 @@ def test_facts_each_slices_like_gather(monkeypatch):
         assert got == whole, per
     some = [f.load["load_idx"] for f in whole][1::2]
     assert [f.load["load_idx"] for f in F.each(con, some, per=1)] == some
+    # each slice's evidence looked up in its lines' rows of the Arrow events: the same facts
+    assert list(F.each(con, per=2, events=tables.events)) == whole
+
+
+# the loads before a load (LoadFacts.earlier), as a window over the loads view says it
+EARLIER_REFERENCE = f"""
+SELECT l.load_idx, list(struct_pack({", ".join(f"{k} := l.{k}" for k in ("load_idx", "line", "end_line", "model_blob",
+    "model_name", "placement", "outcome", "layers_offloaded", "layers_total", "required_partial_bytes",
+    "required_full_bytes"))}))
+  OVER (PARTITION BY l.file ORDER BY l.line ROWS BETWEEN 8 PRECEDING AND 1 PRECEDING) AS before
+FROM loads l ORDER BY l.load_idx
+"""
+
+
+@pytest.fixture(scope="module")
+def many_loads(tmp_path_factory):
+    """Two generated logs with dozens of loads: one server run, and two runs one after the other."""
+    import subprocess
+    import sys
+    d = tmp_path_factory.mktemp("many")
+    for seed in (1, 2):
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_log.py"), "--size", "4MiB", "--seed", str(seed),
+                        "-o", str(d / f"g{seed}")], check=True, capture_output=True)
+    (d / "one.log").write_bytes((d / "g1").read_bytes())
+    (d / "two.log").write_bytes((d / "g1").read_bytes() + (d / "g2").read_bytes())
+    return d
+
+
+def test_earlier_loads_are_those_of_the_same_start(many_loads):
+    """A load's facts list at most 8 loads before it in its file, oldest first, none from before its
+    server start: the same rows as a window over the loads view."""
+    from ollalog import facts as F, views
+    from ollalog.read import read
+    tables = read([str(p) for p in sorted(many_loads.glob("*.log"))], tables=("events", "loads", "gpus", "lines"),
+                  events=F.events_used())
+    con = views.connect(tables)
+    ref = {r["load_idx"]: r["before"] or [] for r in views.rows(con, EARLIER_REFERENCE)}
+    facts = list(F.each(con, per=5, events=tables.events))
+    assert len(facts) >= 20 and len({f.load["file"] for f in facts}) == 2
+    restarts = 0
+    for f in facts:
+        want = [o for o in ref[f.load["load_idx"]] if o["line"] >= f.start_line]
+        assert f.earlier == want
+        restarts += len(want) < len(ref[f.load["load_idx"]])
+    assert restarts and any(len(f.earlier) == 8 for f in facts)
+    assert facts == F.gather(con)
 
 
 def test_json_in_pieces_is_the_json_document():

@@ -69,15 +69,16 @@ def connect(tables=None, con=None, *, verdicts: bool = False):
     if con is None:
         con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    events = None
     if isinstance(tables, (str, os.PathLike)):
         _dataset_views(con, os.fspath(tables))
     else:
-        _arrow_views(con, tables)
+        events = _arrow_views(con, tables)
     for name, (sql, _, _) in DERIVED.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     if verdicts:
         from .verdicts import table
-        con.register("verdicts", table(con))
+        con.register("verdicts", table(con, events))
     return con
 
 
@@ -85,7 +86,9 @@ def _empty(name: str) -> pa.Table:
     return S.schema(name).empty_table()
 
 
-def _arrow_views(con, tables) -> None:
+def _arrow_views(con, tables) -> pa.Table:
+    """Each table as a view of its Arrow table; returns the events table."""
+    out = None
     for name in S.TABLES:
         t = None
         if tables is not None:
@@ -94,6 +97,8 @@ def _arrow_views(con, tables) -> None:
         if name == "loads":
             t = with_load_index(t)
         con.register(name, t)
+        out = t if name == "events" else out
+    return out
 
 
 def with_load_index(loads: pa.Table) -> pa.Table:

@@ -87,7 +87,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     mdir, mhow = _models_dir(models_dir, con)
     asked = whatif.as_dict() if whatif and whatif.asked() else None
     if all_models:
-        groups, _ = explain_all(con, mdir, mhow, asked, estimators=False)
+        groups, _ = explain_all(con, mdir, mhow, asked, estimators=False, events=tables.events)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
     from .models import read_manifest, tags_for_blob
     manifest = read_manifest(mdir, name) if mdir is not None else None
@@ -97,7 +97,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     # each candidate explained as its facts come, a slice at a time (facts.each), keeping only its
     # verdict and, when tags share its blob, its score against each of them
     verdict_of, scored = {}, {}
-    for f in F.each(con, [r["load_idx"] for r in cands]):
+    for f in F.each(con, [r["load_idx"] for r in cands], events=tables.events):
         i = f.load["load_idx"]
         if len(sibs) > 1:
             scored[i] = sorted(((_score(f.load, s, f), s) for s in sibs), key=lambda x: -x[0][0])
@@ -126,14 +126,15 @@ def _explain(f, asked):
 
 
 def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = None,
-                estimators: bool = True) -> tuple[list, list]:
+                estimators: bool = True, events=None) -> tuple[list, list]:
     """`--all` over the views on `con`: (groups as in `Report.groups`, and with `estimators` for
     every load in load order its (estimator or None, verdict), the verdict being the dict in its
     group). The report draws the estimators' curves; `why` keeps the groups. Facts are gathered
-    and dropped a slice at a time (facts.each)."""
+    and dropped a slice at a time (facts.each; `events`: the Arrow table of the events view, if the
+    caller has it)."""
     from . import estimate, explain  # numpy's estimator: imported when used
     verdicts, explained = [], []
-    for f in F.each(con):
+    for f in F.each(con, events=events):
         est = estimate.for_load(f)
         v = explain.explain_load(f, est, asked)
         verdicts.append(v)
