@@ -76,6 +76,18 @@ def corpus_logs() -> dict[str, Path]:
     return {p.name: p for p in logs}
 
 
+@pytest.fixture(scope="session")
+def many_loads(tmp_path_factory):
+    """Two generated logs with dozens of loads: one server run, and two runs one after the other."""
+    d = tmp_path_factory.mktemp("many")
+    for seed in (1, 2):
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_log.py"), "--size", "4MiB", "--seed", str(seed),
+                        "-o", str(d / f"g{seed}")], check=True, capture_output=True)
+    (d / "one.log").write_bytes((d / "g1").read_bytes())
+    (d / "two.log").write_bytes((d / "g1").read_bytes() + (d / "g2").read_bytes())
+    return d
+
+
 @pytest.fixture
 def log_file(tmp_path):
     """Write bytes to tmp_path/<folder>/<name> and return the path (the folder is the file's host)."""

@@ -92,7 +92,17 @@ def test_rerun_on_unchanged_files_adds_nothing(tmp_path):
                          ids=["seed-between-loads", "seed-at-load", "seed-mid-load", "evict-before-eviction",
                               "evict-mid-load", "evict-last-load"])
 def test_appending_adds_exactly_the_new_loads(tmp_path, log, cut):
-    data = log.read_bytes()
+    _append_and_compare(tmp_path, log.read_bytes(), cut)
+
+
+def test_appending_to_a_log_of_many_loads(tmp_path, many_loads):
+    """The snapshot of a file of dozens of loads holds most of them settled (as rows): the grown
+    file's ingest goes on from them and equals one ingest of the whole file."""
+    data = (many_loads / "two.log").read_bytes()
+    _append_and_compare(tmp_path, data, data.count(b"\n") * 2 // 3)
+
+
+def _append_and_compare(tmp_path, data: bytes, cut: int) -> None:
     at = _lines_at(data, cut)
     d = tmp_path / "h"
     d.mkdir()

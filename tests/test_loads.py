@@ -396,3 +396,61 @@ def test_next_loader_dump_after_results_opens_the_next_load(log_file, engine):
     loads = read(log_file, engine, *block, *block)
     assert [(r["line"], r["placement"], r["model_blob"], r["architecture"]) for r in loads] == \
         [(1, "gpu", BLOB, "qwen2"), (5, "gpu", BLOB, "qwen2")]
+
+
+# -- settled loads: a load no later line can change is kept as its row -----------------------------
+
+def _loads_and_gpus(paths, settle: bool, monkeypatch) -> tuple:
+    from ollalog import assemble
+    import ollalog.read as R  # noqa: F401  (the module, for its Assembler)
+    import sys
+    mod = sys.modules["ollalog.read"]
+
+    class Asm(assemble.Assembler):
+        def __init__(self, file, **kw):
+            super().__init__(file, settle=settle)
+    monkeypatch.setattr(mod, "Assembler", Asm)
+    t = ollalog.read([str(p) for p in paths], tables=("loads", "gpus"), on_error=lambda e: None)
+    return t.loads.to_pylist(), t.gpus.to_pylist()
+
+
+def _settle_cases():
+    from conftest import corpus_logs_list, sample_logs_list
+    return [pytest.param(sample_logs_list(), id="samples"),
+            pytest.param(corpus_logs_list(), id="corpus", marks=pytest.mark.skipif(not corpus_logs_list(),
+                                                                                   reason="corpus not present")),
+            pytest.param("many", id="generated")]
+
+
+@pytest.mark.parametrize("paths", _settle_cases())
+def test_settled_loads_read_as_the_open_ones(paths, many_loads, monkeypatch):
+    """A read settles loads as it goes (a newer load of the same blob hides them from every later
+    event); the loads and gpus come out exactly as an assembler that keeps every load open makes them."""
+    if paths == "many":
+        paths = sorted(many_loads.glob("*.log"))
+    want = _loads_and_gpus(paths, False, monkeypatch)
+    assert len(want[0]) >= 10
+    assert _loads_and_gpus(paths, True, monkeypatch) == want
+
+
+def test_a_read_holds_one_open_load_per_model(many_loads):
+    """Of a file with dozens of loads, the assembler ends with one open load per blob (and the
+    current one): the rest are rows."""
+    from ollalog.assemble import Assembler, Load, Settled
+    import sys
+    mod = sys.modules["ollalog.read"]
+    seen = {}
+    orig = Assembler.finish
+
+    def finish(self):
+        seen[self.file] = (sum(isinstance(x, Settled) for x in self.loads),
+                           [x for x in self.loads if isinstance(x, Load)])
+        return orig(self)
+    Assembler.finish = finish
+    try:
+        mod.read(str(many_loads / "two.log"), tables=("loads",))
+    finally:
+        Assembler.finish = orig
+    (settled, open_), = seen.values()
+    blobs = {x.blob for x in open_}
+    assert settled >= 20 and len(open_) <= len(blobs) + 1 and len(blobs) <= 12

@@ -358,20 +358,6 @@ FROM loads l ORDER BY l.load_idx
 """
 
 
-@pytest.fixture(scope="module")
-def many_loads(tmp_path_factory):
-    """Two generated logs with dozens of loads: one server run, and two runs one after the other."""
-    import subprocess
-    import sys
-    d = tmp_path_factory.mktemp("many")
-    for seed in (1, 2):
-        subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_log.py"), "--size", "4MiB", "--seed", str(seed),
-                        "-o", str(d / f"g{seed}")], check=True, capture_output=True)
-    (d / "one.log").write_bytes((d / "g1").read_bytes())
-    (d / "two.log").write_bytes((d / "g1").read_bytes() + (d / "g2").read_bytes())
-    return d
-
-
 def test_earlier_loads_are_those_of_the_same_start(many_loads):
     """A load's facts list at most 8 loads before it in its file, oldest first, none from before its
     server start: the same rows as a window over the loads view."""

@@ -250,12 +250,32 @@ class Discovery:
         return self.runners is not None and bool(self.runners) and all(r.startswith("cpu") for r in self.runners)
 
 
-class Assembler:
-    """Feed the named events of one file in order; `finish()` returns (loads, gpus) as row dicts."""
+@dataclass
+class Settled:
+    """A load in `Assembler.loads` that no later line can change, kept as its row (None: not
+    substantive) in place of its state: a Load holds about 10 KB, its row about 3. The lookups of
+    later events read `blob` and `outcome`; the other attributes they read are empty."""
+    blob: str
+    outcome: str | None
+    row: dict | None
+    summary = est = cmd = offloaded = None
+    requests = buffers = ()
 
-    def __init__(self, file: str):
+
+class Assembler:
+    """Feed the named events of one file in order; `finish()` returns (loads, gpus) as row dicts.
+
+    With `settle`, a load is kept as its row (`Settled`) once no later line can change it: it is
+    not the current load, and a newer load of the same blob exists (the events that reach back to
+    an earlier load, `_by_blob`, find the newest). A file of thousands of loads then holds the
+    state of one load per model, not of every load. Watch reads `loads` as Loads: it does not settle.
+    """
+
+    def __init__(self, file: str, settle: bool = False):
         self.file = file
-        self.loads: list[Load] = []
+        self.settle = settle
+        self.loads: list[Load | Settled] = []
+        self.open: list[int] = []        # with settle: the indices in `loads` of Loads, in order
         self.cur: Load | None = None
         self.version: str | None = None
         self.server_line: int | None = None
@@ -268,9 +288,31 @@ class Assembler:
     def _new(self, ev: dict, stage: int) -> Load:
         ld = Load(self.file, ev["line"], ev["host"], ev["time"], self.version, stage=stage)
         ld.server_gpu_less = self.discovery.gpu_less()
-        self.loads.append(ld)
+        if self.settle:
+            self._settle()
+        self._append(ld)
         self.cur = ld
         return ld
+
+    def _append(self, ld: Load) -> None:
+        if self.settle:
+            self.open.append(len(self.loads))
+        self.loads.append(ld)
+
+    def _settle(self) -> None:
+        """Every load that a newer load of the same blob hides from later events, as its row (the
+        newest load of a blob is never settled, so the newer ones are among the open)."""
+        newer: set = set()
+        keep = []
+        for i in reversed(self.open):
+            ld = self.loads[i]
+            if ld.blob is not None and ld.blob in newer and ld is not self.cur:
+                self.loads[i] = Settled(ld.blob, ld.outcome, self._row(ld) if ld.substantive() else None)
+                continue
+            keep.append(i)
+            if ld.blob is not None:
+                newer.add(ld.blob)
+        self.open = keep[::-1]
 
     def _at(self, ev: dict, stage: int, once: str | None = None) -> Load:
         """The load this event belongs to: the current one if it has not moved past `stage` (and
@@ -506,7 +548,7 @@ class Assembler:
         ld.blob = blob
         ld.model_name = a.get("runner.name")
         ld.summary = self._summary(a)
-        self.loads.append(ld)
+        self._append(ld)
         return ld
 
     # estimates
@@ -853,7 +895,8 @@ class Assembler:
     # -- finish -----------------------------------------------------------------------------------
 
     def finish(self) -> tuple[list[dict], list[dict]]:
-        rows = [self._row(ld) for ld in self.loads if ld.substantive()]
+        rows = [ld.row if isinstance(ld, Settled) else self._row(ld) for ld in self.loads
+                if (ld.row is not None if isinstance(ld, Settled) else ld.substantive())]
         return rows, self.gpus
 
     def _row(self, ld: Load) -> dict:

@@ -362,13 +362,14 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
               resume: Resume | None = None, whole_lines: bool = False, raw=None, force_host: bool = False,
               file_id: str | None = None, want: frozenset = ALL, named_only: bool | frozenset = False,
               on_unknown: Callable[[str, int, str], None] | None = None, year: int | None = None,
-              ) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
+              settle: bool = True) -> Generator[tuple[str, pa.RecordBatch], None, FileRead]:
     """Yield the events and requests batches of one source; return a FileRead.
 
     `resume` goes on from an earlier read (its bytes are not read again); `whole_lines` leaves
     bytes after the last newline unread (a line still being written); `raw` is the source already
     opened; `file_id` overrides the id its identity gives; `want`, `named_only` and `on_unknown`
-    (the engine must keep unknown lines) and `year` as in read_batches. Unreadable input ends the file early with `FileRead.error` set."""
+    (the engine must keep unknown lines) and `year` as in read_batches; `settle` as for the
+    Assembler (a new one: a resumed read goes on with its own). Unreadable input ends the file early with `FileRead.error` set."""
     out = FileRead()
     offset = resume.at["offset"] if resume else 0
     pre: list[bytes] = []
@@ -394,7 +395,7 @@ def read_file(eng, src: Source, *, chunk_size: int = CHUNK, on_progress: Callabl
         out.head = b""  # the head hashed is the file's, not this read's: the caller knows it
     else:
         out.file_id = file_id or file_id_of(out.device, out.inode, out.head)
-        asm = Assembler(src.name)
+        asm = Assembler(src.name, settle=settle)
     out.assembler = asm
     mtime = src.mtime if src.mtime is not None else time.time()  # stdin: the time of reading
     eng.begin_file(src.name, src.host, force_host, year=year, mtime_us=int(mtime * 1_000_000),

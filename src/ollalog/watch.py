@@ -156,7 +156,7 @@ class Tracker:
         span.base = base
         gen = read_file(self.eng, self.src, resume=self.resume, whole_lines=not final, raw=span,
                         force_host=self.force_host, file_id=FILE_ID, want=WANT_LOUD if loud else WANT_QUIET,
-                        named_only=True, year=self.year)
+                        named_only=True, year=self.year, settle=False)
         new = []
 
         def each(name, batch):
