@@ -390,3 +390,22 @@ def test_json_in_pieces_is_the_json_document():
     assert "\\u009b[31m" in to_json(r) and "\u00e9" in to_json(r)
     assert "".join(render_pieces(r, "json")) == render(r, "json")
     assert "".join(render_pieces(r, "text")) == render(r, "text")
+
+
+def test_why_drops_only_events_no_load_cites(many_loads):
+    """`why` leaves out the rows an assembler handler ignores (a gguf_kv line of another key): every
+    line a load was read from is still there, and only those rows are gone."""
+    from ollalog import facts as F
+    from ollalog.read import read, without_ignored
+    paths = [str(p) for p in sorted(SAMPLE_DIR.glob("*.log"))] + [str(many_loads / "two.log")]
+    t = read(paths, tables=("events", "loads"), events=F.events_used())
+    kept = without_ignored(t.events)
+    ev = t.events.to_pylist()
+    have = {(r["file"], r["line"]) for r in kept.to_pylist()}
+    cited = {(ld["file"], n) for ld in t.loads.to_pylist() for n in ld["evidence_lines"]}
+    assert cited <= {(r["file"], r["line"]) for r in ev}
+    assert cited & {(r["file"], r["line"]) for r in ev} <= have
+    gone = [r for r in ev if (r["file"], r["line"]) not in have]
+    assert gone and all(r["event"] == "gguf_kv" and not {"general.name", "general.architecture"} & {k for k, _ in r["attrs"]}
+                        for r in gone)
+    assert kept.num_rows == len(ev) - len(gone) and kept.schema == t.events.schema

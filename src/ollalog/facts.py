@@ -192,7 +192,8 @@ def gather(con, only: Optional[list] = None, events=None) -> list[LoadFacts]:
     return list(each(con, only, events=events))
 
 
-def each(con, only: Optional[list] = None, per: Optional[int] = None, events=None) -> Iterator[LoadFacts]:
+def each(con, only: Optional[list] = None, per: Optional[int] = None, events=None,
+         loads: Optional[list] = None) -> Iterator[LoadFacts]:
     """The LoadFacts of `gather`, in load order, gathered `per` (default GATHER_SLICE) loads at a
     time: a caller that keeps only what it makes of each holds the facts of one slice. A slice's
     queries are all run before its first facts are yielded, so the caller may query `con` (or
@@ -200,9 +201,11 @@ def each(con, only: Optional[list] = None, per: Optional[int] = None, events=Non
 
     `events`: the Arrow table behind the `events` view, when the caller has it. Each slice then
     looks its evidence up in only the rows of its lines: DuckDB converts every row of an Arrow
-    table it scans, whatever the filter (about 0.1 s for 185,000 events)."""
+    table it scans, whatever the filter (about 0.1 s for 185,000 events). `loads`: the rows of
+    `SELECT * FROM loads ORDER BY load_idx`, when the caller has them."""
     per = per or GATHER_SLICE
-    loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
+    if loads is None:
+        loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
     earlier = _earlier(loads)
     if only is not None:
         keep = set(only)

@@ -176,9 +176,21 @@ def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.Rec
     sub = named.select(ASSEMBLER_COLUMNS)
     if not sub.num_rows:
         return sub
-    names = sub.column("event")
-    rows = set(_codes(names, HANDLED.__contains__).to_pylist())
-    attrs = sub.column("attrs")
+    rows = set(_codes(sub.column("event"), HANDLED.__contains__).to_pylist())
+    for lacking in _ignored(sub):
+        rows.difference_update(lacking.to_pylist())
+    if seen_summaries is not None:
+        rows.difference_update(_repeated_summaries(sub, seen_summaries))
+    if len(rows) == sub.num_rows:
+        return sub
+    return sub.take(pa.array(sorted(rows), pa.uint64()))
+
+
+def _ignored(batch: pa.RecordBatch) -> list[pa.Array]:
+    """The rows (indices) of the events an assembler handler ignores for want of a key
+    (Assembler.NEEDS_KEY), one array per such event."""
+    names, attrs = batch.column("event"), batch.column("attrs")
+    out = []
     for event, keys in Assembler.NEEDS_KEY.items():
         mine = _codes(names, lambda n: n == event)
         if not len(mine):
@@ -187,12 +199,22 @@ def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.Rec
         for k in keys:
             hit = pc.is_valid(pc.map_lookup(theirs, k, "first"))
             has = hit if has is None else pc.or_(has, hit)
-        rows.difference_update(pc.filter(mine, pc.invert(has)).to_pylist())
-    if seen_summaries is not None:
-        rows.difference_update(_repeated_summaries(sub, seen_summaries))
-    if len(rows) == sub.num_rows:
-        return sub
-    return sub.take(pa.array(sorted(rows), pa.uint64()))
+        out.append(pc.filter(mine, pc.invert(has)))
+    return out
+
+
+def without_ignored(events: pa.Table) -> pa.Table:
+    """The events table less the rows an assembler handler ignores for want of a key (a `gguf_kv`
+    line of a key other than general.name or general.architecture): no load is read from them, so
+    no load's facts cite them. `why` keeps the rest."""
+    out = []
+    for b in events.to_batches():
+        drop = _ignored(b)
+        if drop:
+            keep = pc.invert(pc.is_in(pa.array(range(b.num_rows), pa.int64()), value_set=pa.concat_arrays(drop)))
+            b = b.filter(keep)
+        out.append(b)
+    return pa.Table.from_batches(out, schema=events.schema)
 
 
 def _assembler_rows(named: pa.RecordBatch) -> list[dict]:

@@ -68,7 +68,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     `UsageError` for an invalid model name, `InputError` for an unreadable input unless
     `on_error` takes it (then that input is skipped)."""
     from . import explain  # numpy's estimator: imported when used
-    from .read import read
+    from .read import read, without_ignored
     if not all_models and not model:
         raise UsageError("name a model, or ask for --all")
     name = None
@@ -80,8 +80,8 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
                   on_error=on_error if on_error is not None else errors.append)
     if errors and on_error is None:
         raise errors[0]
+    tables.events = without_ignored(tables.events)  # rows no load's facts can cite
     con = views.connect(tables)
-    load_rows = views.rows(con, "SELECT * FROM loads ORDER BY load_idx")
     inputs = {"files": tables.lines.column("file").to_pylist(),
               "errors": [str(e) for e in (tables.errors or [])]}
     mdir, mhow = _models_dir(models_dir, con)
@@ -89,6 +89,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     if all_models:
         groups, _ = explain_all(con, mdir, mhow, asked, estimators=False, events=tables.events)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
+    load_rows = views.rows(con, "SELECT * FROM loads ORDER BY load_idx")
     from .models import read_manifest, tags_for_blob
     manifest = read_manifest(mdir, name) if mdir is not None else None
     sibs = tags_for_blob(mdir, manifest.weights_digest) if manifest is not None and manifest.weights_digest else []
@@ -97,7 +98,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     # each candidate explained as its facts come, a slice at a time (facts.each), keeping only its
     # verdict and, when tags share its blob, its score against each of them
     verdict_of, scored = {}, {}
-    for f in F.each(con, [r["load_idx"] for r in cands], events=tables.events):
+    for f in F.each(con, [r["load_idx"] for r in cands], events=tables.events, loads=load_rows):
         i = f.load["load_idx"]
         if len(sibs) > 1:
             scored[i] = sorted(((_score(f.load, s, f), s) for s in sibs), key=lambda x: -x[0][0])
