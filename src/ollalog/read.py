@@ -128,35 +128,47 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 HANDLED = Assembler.handled()
 
 
+def _picked(names: pa.DictionaryArray, pick) -> pa.BooleanArray:
+    """Per row of a dictionary column: does `pick(name)` accept its name (a null: no)."""
+    wanted = pa.array([bool(pick(n)) for n in names.dictionary.to_pylist()], pa.bool_())
+    return pc.fill_null(pc.take(wanted, names.indices), False)
+
+
 def _codes(names: pa.DictionaryArray, pick) -> pa.Array:
     """The rows of a dictionary column whose name `pick(name)` accepts, as row indices."""
-    wanted = pa.array([bool(pick(n)) for n in names.dictionary.to_pylist()], pa.bool_())
-    return pc.indices_nonzero(pc.fill_null(pc.take(wanted, names.indices), False))
+    return pc.indices_nonzero(_picked(names, pick))
 
 
-def _repeated_summaries(batch: pa.RecordBatch, seen_summaries: set) -> list[int]:
+_ARANGE: dict = {}
+
+
+def _not_in(n: int, drop: list) -> pa.BooleanArray:
+    """Per row of n: is its index in none of the index arrays `drop` (vectorised: no Python per row)."""
+    idx = _ARANGE.get(n)
+    if idx is None:
+        if len(_ARANGE) > 8:  # batch sizes repeat: a few of them
+            _ARANGE.clear()
+        idx = _ARANGE[n] = pa.array(range(n), pa.uint64())
+    return pc.invert(pc.is_in(idx, value_set=pa.concat_arrays([d.cast(pa.uint64()) for d in drop])))
+
+
+def _repeated_summaries(batch: pa.RecordBatch, seen_summaries: set) -> pa.Array:
     """DEBUG scheduler lines repeat a running model's `runner.*` summary on every request; loads
     need the first per model only: the rows of the repeats (and of summaries naming no model)."""
     rows = _codes(batch.column("event"), lambda n: n == "runner_summary")
     if not len(rows):
-        return []
+        return rows
     keys = pc.map_lookup(pc.take(batch.column("attrs"), rows), "runner.model", "first")
-    firsts = set()
+    firsts = []
     for k in pc.unique(keys).to_pylist():
         if k is not None and k not in seen_summaries:
             seen_summaries.add(k)
-            firsts.add(pc.index(keys, k).as_py())
-    rows = rows.to_pylist()
-    return [r for i, r in enumerate(rows) if i not in firsts]
+            firsts.append(pc.index(keys, k).as_py())
+    return pc.filter(rows, _not_in(len(rows), [pa.array(firsts, pa.uint64())])) if firsts else rows
 
 
-def _without(batch: pa.RecordBatch, drop: list[int]) -> pa.RecordBatch:
-    if not drop:
-        return batch
-    keep = [True] * batch.num_rows
-    for i in drop:
-        keep[i] = False
-    return batch.filter(pa.array(keep, pa.bool_()))
+def _without(batch: pa.RecordBatch, drop: pa.Array) -> pa.RecordBatch:
+    return batch.filter(_not_in(batch.num_rows, [drop])) if len(drop) else batch
 
 
 def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
@@ -171,19 +183,21 @@ def _catalogued(batch: pa.RecordBatch, seen_summaries: set) -> pa.RecordBatch:
 def _handled(named: pa.RecordBatch, seen_summaries: set | None = None) -> pa.RecordBatch:
     """The rows an assembler handler acts on, only the columns it reads: events it has a handler
     for, less those its handler ignores for want of a key (Assembler.NEEDS_KEY), and (with
-    `seen_summaries`) less repeated runner summaries. One take at the end: taking a map column
+    `seen_summaries`) less repeated runner summaries. One filter at the end: taking a map column
     is what costs."""
     sub = named.select(ASSEMBLER_COLUMNS)
     if not sub.num_rows:
         return sub
-    rows = set(_codes(sub.column("event"), HANDLED.__contains__).to_pylist())
-    for lacking in _ignored(sub):
-        rows.difference_update(lacking.to_pylist())
+    keep = _picked(sub.column("event"), HANDLED.__contains__)
+    drop = _ignored(sub)
     if seen_summaries is not None:
-        rows.difference_update(_repeated_summaries(sub, seen_summaries))
-    if len(rows) == sub.num_rows:
+        drop.append(_repeated_summaries(sub, seen_summaries))
+    drop = [d for d in drop if len(d)]
+    if drop:
+        keep = pc.and_(keep, _not_in(sub.num_rows, drop))
+    if keep.true_count == sub.num_rows:
         return sub
-    return sub.take(pa.array(sorted(rows), pa.uint64()))
+    return sub.filter(keep)
 
 
 def _ignored(batch: pa.RecordBatch) -> list[pa.Array]:
@@ -210,10 +224,7 @@ def without_ignored(events: pa.Table) -> pa.Table:
     out = []
     for b in events.to_batches():
         drop = _ignored(b)
-        if drop:
-            keep = pc.invert(pc.is_in(pa.array(range(b.num_rows), pa.int64()), value_set=pa.concat_arrays(drop)))
-            b = b.filter(keep)
-        out.append(b)
+        out.append(b.filter(_not_in(b.num_rows, drop)) if drop else b)
     return pa.Table.from_batches(out, schema=events.schema)
 
 
