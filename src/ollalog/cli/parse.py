@@ -232,7 +232,9 @@ class _Summary:
                 for k in COUNTED:
                     self.counts[k] += row[k] or 0
         elif name == "loads":
-            for row in batch.to_pylist():
+            # only the columns the summary shows: a whole row of a log's thousands of loads is ~3 KB
+            cols = [c for c in LOAD_COLUMNS if c != "model"] + ["model_name", "general_name"]
+            for row in batch.select(cols).to_pylist():
                 self.placements[row["placement"] or "unknown"] += 1
                 row["model"] = _model(row)
                 self.loads.append({k: row.get(k) for k in LOAD_COLUMNS})
