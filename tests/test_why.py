@@ -344,8 +344,11 @@ def test_facts_each_slices_like_gather(monkeypatch):
         assert got == whole, per
     some = [f.load["load_idx"] for f in whole][1::2]
     assert [f.load["load_idx"] for f in F.each(con, some, per=1)] == some
-    # each slice's evidence looked up in its lines' rows of the Arrow events: the same facts
-    assert list(F.each(con, per=2, events=tables.events)) == whole
+    # each slice's evidence looked up in its lines' rows of the Arrow events, or by a query over
+    # the whole view: the same facts
+    assert views.arrow_events(con) is tables.events
+    views._ARROW_EVENTS.pop(con)
+    assert list(F.each(con, per=2)) == whole
 
 
 # the loads before a load (LoadFacts.earlier), as a window over the loads view says it
@@ -367,7 +370,7 @@ def test_earlier_loads_are_those_of_the_same_start(many_loads):
                   events=F.events_used())
     con = views.connect(tables)
     ref = {r["load_idx"]: r["before"] or [] for r in views.rows(con, EARLIER_REFERENCE)}
-    facts = list(F.each(con, per=5, events=tables.events))
+    facts = list(F.each(con, per=5))
     assert len(facts) >= 20 and len({f.load["file"] for f in facts}) == 2
     restarts = 0
     for f in facts:

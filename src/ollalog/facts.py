@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
-from .views import rows
+from .views import arrow_events, rows
 
 # events of a server start that say what hardware and settings its loads met
 START_EVENTS = ("server_config", "listening", "no_gpu", "gpu_unsupported", "gpu_error", "visible_devices",
@@ -186,24 +186,25 @@ class LoadFacts:
 GATHER_SLICE = 64
 
 
-def gather(con, only: Optional[list] = None, events=None) -> list[LoadFacts]:
+def gather(con, only: Optional[list] = None) -> list[LoadFacts]:
     """LoadFacts for the rows of the `loads` view (all, or the `load_idx` values in `only`), in
-    load order. `events`: as for `each`."""
-    return list(each(con, only, events=events))
+    load order."""
+    return list(each(con, only))
 
 
-def each(con, only: Optional[list] = None, per: Optional[int] = None, events=None,
+def each(con, only: Optional[list] = None, per: Optional[int] = None,
          loads: Optional[list] = None) -> Iterator[LoadFacts]:
     """The LoadFacts of `gather`, in load order, gathered `per` (default GATHER_SLICE) loads at a
     time: a caller that keeps only what it makes of each holds the facts of one slice. A slice's
     queries are all run before its first facts are yielded, so the caller may query `con` (or
     gather) in between.
 
-    `events`: the Arrow table behind the `events` view, when the caller has it. Each slice then
-    looks its evidence up in only the rows of its lines: DuckDB converts every row of an Arrow
-    table it scans, whatever the filter (about 0.1 s for 185,000 events). `loads`: the rows of
+    Where the events view is of an Arrow table (views.arrow_events), each slice looks its evidence
+    up in only the rows of its lines: DuckDB converts every row of an Arrow table it scans,
+    whatever the filter (about 0.1 s for 185,000 events). `loads`: the rows of
     `SELECT * FROM loads ORDER BY load_idx`, when the caller has them."""
     per = per or GATHER_SLICE
+    events = arrow_events(con)
     if loads is None:
         loads = rows(con, "SELECT * FROM loads ORDER BY load_idx")
     earlier = _earlier(loads)

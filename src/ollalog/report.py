@@ -145,7 +145,6 @@ def report(paths: Optional[Iterable[str] | str] = None, *, data: Optional[str] =
         except FileNotFoundError:
             raise InputError(data, "not an ollalog dataset (write one with `ollalog ingest LOGS --to DIR`)") from None
         errors: list = []
-        events = None
     else:
         from .read import read
         errors = []
@@ -155,17 +154,15 @@ def report(paths: Optional[Iterable[str] | str] = None, *, data: Optional[str] =
             raise errors[0]
         errors = list(tables.errors or [])
         con = views.connect(tables)
-        events = tables.events
-    return build(con, models_dir=models_dir, errors=[str(e) for e in errors], events=events)
+    return build(con, models_dir=models_dir, errors=[str(e) for e in errors])
 
 
-def build(con, *, models_dir: Optional[str] = None, errors: Iterable[str] = (), events=None) -> dict:
-    """The report of the views on `con` (views.connect); `errors`: the inputs that were skipped;
-    `events`: the Arrow table of the events view, if there is one (facts.each)."""
+def build(con, *, models_dir: Optional[str] = None, errors: Iterable[str] = ()) -> dict:
+    """The report of the views on `con` (views.connect); `errors`: the inputs that were skipped."""
     from .why import explain_all, models_dir as find_models_dir
 
     mdir, mhow = find_models_dir(models_dir, con)
-    groups, explained = explain_all(con, mdir, mhow, events=events)
+    groups, explained = explain_all(con, mdir, mhow)
     est_of = {id(v): est for est, v in explained}
     model_of = {(v["file"], v["line"]): g["model"] for g in groups for v in g["loads"]}
     models = [dict(g, chart=_chart(g, est_of)) for g in groups]

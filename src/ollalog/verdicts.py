@@ -33,14 +33,13 @@ COLUMNS = [
 SCHEMA = pa.schema([pa.field(n, t, metadata={"description": d}) for n, t, d in COLUMNS])
 
 
-def table(con, events=None) -> pa.Table:
-    """The verdict of every load of the views on `con`, in load order (`events`: the Arrow table of
-    the events view, if there is one: facts.each)."""
+def table(con) -> pa.Table:
+    """The verdict of every load of the views on `con`, in load order."""
     from . import estimate, explain
     from . import facts as F
 
     rows = []
-    for f in F.each(con, events=events):
+    for f in F.each(con):
         v = explain.explain_load(f, estimate.for_load(f), None)
         th, est = v.get("threshold") or {}, v.get("estimate") or {}
         ld = f.load

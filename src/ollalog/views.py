@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -69,17 +70,28 @@ def connect(tables=None, con=None, *, verdicts: bool = False):
     if con is None:
         con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    events = None
+    _ARROW_EVENTS.pop(con, None)
     if isinstance(tables, (str, os.PathLike)):
         _dataset_views(con, os.fspath(tables))
     else:
-        events = _arrow_views(con, tables)
+        _ARROW_EVENTS[con] = _arrow_views(con, tables)
     for name, (sql, _, _) in DERIVED.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     if verdicts:
         from .verdicts import table
-        con.register("verdicts", table(con, events))
+        con.register("verdicts", table(con))
     return con
+
+
+# connection -> the Arrow table behind its events view, where connect() registered one
+_ARROW_EVENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def arrow_events(con) -> Optional[pa.Table]:
+    """The Arrow table that connect() made the events view of `con`, if it made one (a dataset's
+    views read Parquet). facts.each looks a slice's evidence up in it: DuckDB converts every row of
+    an Arrow table it scans, whatever the filter."""
+    return _ARROW_EVENTS.get(con)
 
 
 def _empty(name: str) -> pa.Table:

@@ -393,7 +393,7 @@ def load_verdicts(events: pa.Table, rows: list, gpus: list, todo: list, named: d
     mdir, _ = _models_dir(models_dir, con)
     tags_of = tags_by_blob(mdir)
     out = []
-    for f in F.gather(con, todo, events=events):
+    for f in F.gather(con, todo):
         v = explain.explain_load(f, estimate.for_load(f), None)
         _, label, how, _ = model_label(v, tags_of, named, mdir)
         if " / " in label and mdir is not None and v.get("model_blob"):

@@ -87,7 +87,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     mdir, mhow = _models_dir(models_dir, con)
     asked = whatif.as_dict() if whatif and whatif.asked() else None
     if all_models:
-        groups, _ = explain_all(con, mdir, mhow, asked, estimators=False, events=tables.events)
+        groups, _ = explain_all(con, mdir, mhow, asked, estimators=False)
         return Report(model=None, groups=groups, inputs=inputs, all_models=True)
     load_rows = views.rows(con, "SELECT * FROM loads ORDER BY load_idx")
     from .models import read_manifest, tags_for_blob
@@ -98,7 +98,7 @@ def why(model: Optional[str], paths: Iterable[str] | str, *, models_dir: Optiona
     # each candidate explained as its facts come, a slice at a time (facts.each), keeping only its
     # verdict and, when tags share its blob, its score against each of them
     verdict_of, scored = {}, {}
-    for f in F.each(con, [r["load_idx"] for r in cands], events=tables.events, loads=load_rows):
+    for f in F.each(con, [r["load_idx"] for r in cands], loads=load_rows):
         i = f.load["load_idx"]
         if len(sibs) > 1:
             scored[i] = sorted(((_score(f.load, s, f), s) for s in sibs), key=lambda x: -x[0][0])
@@ -127,15 +127,14 @@ def _explain(f, asked):
 
 
 def explain_all(con, mdir: Optional[str], mhow: str, asked: Optional[dict] = None,
-                estimators: bool = True, events=None) -> tuple[list, list]:
+                estimators: bool = True) -> tuple[list, list]:
     """`--all` over the views on `con`: (groups as in `Report.groups`, and with `estimators` for
     every load in load order its (estimator or None, verdict), the verdict being the dict in its
     group). The report draws the estimators' curves; `why` keeps the groups. Facts are gathered
-    and dropped a slice at a time (facts.each; `events`: the Arrow table of the events view, if the
-    caller has it)."""
+    and dropped a slice at a time (facts.each)."""
     from . import estimate, explain  # numpy's estimator: imported when used
     verdicts, explained = [], []
-    for f in F.each(con, events=events):
+    for f in F.each(con):
         est = estimate.for_load(f)
         v = explain.explain_load(f, est, asked)
         verdicts.append(v)
