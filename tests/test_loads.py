@@ -400,16 +400,18 @@ def test_next_loader_dump_after_results_opens_the_next_load(log_file, engine):
 
 # -- settled loads: a load no later line can change is kept as its row -----------------------------
 
+def _read_module():
+    import importlib
+    return importlib.import_module("ollalog.read")  # the module (`ollalog.read` is also the function)
+
+
 def _loads_and_gpus(paths, settle: bool, monkeypatch) -> tuple:
     from ollalog import assemble
-    import ollalog.read as R  # noqa: F401  (the module, for its Assembler)
-    import sys
-    mod = sys.modules["ollalog.read"]
 
     class Asm(assemble.Assembler):
         def __init__(self, file, **kw):
             super().__init__(file, settle=settle)
-    monkeypatch.setattr(mod, "Assembler", Asm)
+    monkeypatch.setattr(_read_module(), "Assembler", Asm)
     t = ollalog.read([str(p) for p in paths], tables=("loads", "gpus"), on_error=lambda e: None)
     return t.loads.to_pylist(), t.gpus.to_pylist()
 
@@ -433,12 +435,10 @@ def test_settled_loads_read_as_the_open_ones(paths, many_loads, monkeypatch):
     assert _loads_and_gpus(paths, True, monkeypatch) == want
 
 
-def test_a_read_holds_one_open_load_per_model(many_loads):
+def test_a_read_holds_one_open_load_per_model(many_loads, monkeypatch):
     """Of a file with dozens of loads, the assembler ends with one open load per blob (and the
     current one): the rest are rows."""
     from ollalog.assemble import Assembler, Load, Settled
-    import sys
-    mod = sys.modules["ollalog.read"]
     seen = {}
     orig = Assembler.finish
 
@@ -446,11 +446,8 @@ def test_a_read_holds_one_open_load_per_model(many_loads):
         seen[self.file] = (sum(isinstance(x, Settled) for x in self.loads),
                            [x for x in self.loads if isinstance(x, Load)])
         return orig(self)
-    Assembler.finish = finish
-    try:
-        mod.read(str(many_loads / "two.log"), tables=("loads",))
-    finally:
-        Assembler.finish = orig
+    monkeypatch.setattr(Assembler, "finish", finish)
+    ollalog.read(str(many_loads / "two.log"), tables=("loads",))
     (settled, open_), = seen.values()
     blobs = {x.blob for x in open_}
     assert settled >= 20 and len(open_) <= len(blobs) + 1 and len(blobs) <= 12

@@ -100,7 +100,7 @@ def _empty(name: str) -> pa.Table:
 
 def _arrow_views(con, tables) -> pa.Table:
     """Each table as a view of its Arrow table; returns the events table."""
-    out = None
+    events = None
     for name in S.TABLES:
         t = None
         if tables is not None:
@@ -109,8 +109,9 @@ def _arrow_views(con, tables) -> pa.Table:
         if name == "loads":
             t = with_load_index(t)
         con.register(name, t)
-        out = t if name == "events" else out
-    return out
+        if name == "events":
+            events = t
+    return events
 
 
 def with_load_index(loads: pa.Table) -> pa.Table:
